@@ -1,0 +1,1 @@
+"""The admin front end: one Flask blueprint (routes.py, events.py, static/)."""

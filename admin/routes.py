@@ -1,0 +1,212 @@
+"""Admin: login, the venue overview with every screen's URL, devices and their pairing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from server import auth
+from server.auth import require
+from server.engine import DomainError
+from server.i18n import gettext_
+from server.models import Counter, Device
+from server.services import audit
+from server.services.actor import Actor
+from server.web import body, db_session, ok, project_id
+
+bp = Blueprint("admin", __name__, static_folder="static", static_url_path="/admin/static")
+
+DEVICE_HOME = {"kiosk": "kiosk.page", "display": "display.page", "counter": "counter.choose"}
+
+
+class LoginBody(BaseModel):
+    username: str = Field(min_length=1, max_length=40)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class DeviceBody(BaseModel):
+    kind: str = Field(pattern="^(kiosk|display|counter)$")
+    name: str = Field(min_length=1, max_length=60)
+    area: str | None = Field(default=None, max_length=40)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: a login link must not bounce staff to another site.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("admin.home")
+
+
+@bp.get("/")
+def root():
+    return redirect(url_for("admin.home"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        s = db_session()
+        try:
+            staff = auth.authenticate(
+                s, request.form.get("username", ""), request.form.get("password", "")
+            )
+        except DomainError:
+            error = gettext_("Wrong user name or password.")
+        else:
+            auth.login(staff)
+            audit.record(
+                s, Actor(staff_id=staff.id, role=staff.role), "staff.login", "staff", staff.id
+            )
+            s.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("admin/login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    auth.logout()
+    return redirect(url_for("admin.login"))
+
+
+@bp.post("/api/login")
+def api_login():
+    data = body(LoginBody)
+    s = db_session()
+    staff = auth.authenticate(s, data.username, data.password)
+    auth.login(staff)
+    audit.record(s, Actor(staff_id=staff.id, role=staff.role), "staff.login", "staff", staff.id)
+    s.commit()
+    return ok(
+        {"id": staff.id, "username": staff.username, "role": staff.role, "name": staff.display_name}
+    )
+
+
+@bp.post("/api/logout")
+def api_logout():
+    auth.logout()
+    return ok({"ok": True})
+
+
+@bp.get("/admin/")
+@require("staff", page=True)
+def home():
+    s = db_session()
+    pid = project_id()
+    counters = s.scalars(
+        select(Counter).where(Counter.project_id == pid).order_by(Counter.code)
+    ).all()
+    return render_template("admin/home.html", counters=counters, actor=auth.current_actor())
+
+
+@bp.get("/admin/devices")
+@require("admin", page=True)
+def devices_page():
+    devices = (
+        db_session()
+        .scalars(select(Device).where(Device.project_id == project_id()).order_by(Device.id))
+        .all()
+    )
+    return render_template("admin/devices.html", devices=devices)
+
+
+@bp.post("/admin/devices")
+@require("admin", page=True)
+def devices_create():
+    s = db_session()
+    try:
+        data = DeviceBody.model_validate(request.form.to_dict())
+    except Exception:
+        return redirect(url_for("admin.devices_page", error="1"))
+    device = auth.create_device(
+        s, project_id=project_id(), kind=data.kind, name=data.name, area=data.area
+    )
+    s.flush()
+    audit.record(
+        s,
+        auth.current_actor(),
+        "device.create",
+        "device",
+        device.id,
+        kind=data.kind,
+        name=data.name,
+    )
+    s.commit()
+    return redirect(url_for("admin.devices_page"))
+
+
+@bp.post("/api/devices")
+@require("admin")
+def api_devices_create():
+    data = body(DeviceBody)
+    s = db_session()
+    device = auth.create_device(
+        s, project_id=project_id(), kind=data.kind, name=data.name, area=data.area
+    )
+    s.flush()
+    audit.record(
+        s,
+        auth.current_actor(),
+        "device.create",
+        "device",
+        device.id,
+        kind=data.kind,
+        name=data.name,
+    )
+    s.commit()
+    return ok(
+        {
+            "id": device.id,
+            "kind": device.kind,
+            "name": device.name,
+            "pairing_code": device.pairing_code,
+            "pairing_url": url_for("admin.pair", code=device.pairing_code, _external=True),
+        },
+        201,
+    )
+
+
+@bp.post("/admin/devices/<int:device_id>/<action>")
+@require("admin", page=True)
+def devices_action(device_id: int, action: str):
+    s = db_session()
+    device = s.get(Device, device_id)
+    if device is None or device.project_id != project_id() or action not in ("repair", "revoke"):
+        return redirect(url_for("admin.devices_page"))
+    if action == "repair":
+        # A new code; the old token stops working once the device pairs again.
+        device.pairing_code = auth.new_pairing_code()
+        device.revoked = False
+    else:
+        device.revoked = True
+        device.pairing_code = None
+    audit.record(s, auth.current_actor(), f"device.{action}", "device", device.id)
+    s.commit()
+    return redirect(url_for("admin.devices_page"))
+
+
+@bp.route("/pair", methods=["GET", "POST"])
+@bp.get("/pair/<code>")
+def pair(code: str | None = None):
+    """Opened on the kiosk or display itself: trades the code for a token kept in a cookie."""
+    code = code or request.form.get("code") or request.args.get("code")
+    if not code:
+        return render_template("admin/pair.html", error=None)
+    s = db_session()
+    try:
+        device, token = auth.pair_device(s, code)
+    except DomainError:
+        return render_template(
+            "admin/pair.html",
+            error=gettext_("This pairing code is not valid. Ask an admin for a new one."),
+        ), 404
+    audit.record(
+        s, Actor(device_id=device.id, role=device.kind), "device.pair", "device", device.id
+    )
+    s.commit()
+    response = make_response(redirect(url_for(DEVICE_HOME[device.kind])))
+    response.set_cookie(
+        auth.DEVICE_COOKIE, token, max_age=400 * 86400, httponly=True, samesite="Lax"
+    )
+    return response

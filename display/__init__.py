@@ -1,0 +1,1 @@
+"""The display front end: one Flask blueprint (routes.py, events.py, static/)."""

@@ -1,0 +1,1 @@
+"""The kiosk front end: one Flask blueprint (routes.py, events.py, static/)."""

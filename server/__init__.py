@@ -1,0 +1,1 @@
+"""Handover Day: the server core (app factory, models, engine, services)."""

@@ -1,0 +1,159 @@
+"""`handover ...`: init-db, demo, run, create-admin (and the fake printer for tests/demo)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from server.app import ROOT, create_app
+
+
+def _db():
+    return current_app.extensions["handover_db"]
+
+
+def upgrade_database(url: str) -> None:
+    """Apply Alembic migrations to `url` (what `handover init-db` does)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def main() -> None:
+    """Handover Day: runs the floor of a real-estate handover day (集中交付)."""
+
+
+@main.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    upgrade_database(current_app.config["DATABASE_URL"])
+    click.echo(f"数据库已就绪 / database ready: {_safe_url(current_app.config['DATABASE_URL'])}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default=None)
+@with_appcontext
+def create_admin(username: str, password: str, display_name: str | None) -> None:
+    """Create an admin account."""
+    from server import auth
+    from server.engine import DomainError
+    from server.i18n import translate
+
+    with _db().session() as s:
+        try:
+            auth.create_staff(
+                s, username=username, password=password, role="admin", display_name=display_name
+            )
+            s.commit()
+        except DomainError as err:
+            raise click.ClickException(translate(err.message, "zh_CN", err.params)) from None
+    click.echo(f"管理员已创建 / admin created: {username}")
+
+
+@main.command("demo")
+@click.option(
+    "--day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="First handover day (default: today).",
+)
+@click.option("--run/--no-run", default=True, help="Start the server after seeding.")
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@with_appcontext
+def demo(day, run: bool, host: str | None, port: int | None) -> None:
+    """Set up the demo venue (Chinese demo project on SQLite) and start it."""
+    from sqlalchemy import select
+
+    from server import auth, clock
+    from server.demo import build_demo, demo_logins
+    from server.models import Project
+
+    url = current_app.config["DATABASE_URL"]
+    upgrade_database(url)
+    start_day: date = day.date() if day else clock.today()
+    with _db().session() as s:
+        existing = s.scalar(select(Project).limit(1))
+        if existing is None:
+            info = build_demo(s, start_day=start_day, password_hasher=auth.hash_password)
+            click.echo(f"演示项目已创建 / demo project created: {info.counts}")
+            pairing = info.pairing_codes
+        else:
+            click.echo(f"演示项目已存在 / demo project already there: {existing.name}")
+            pairing = {}
+    host = host or current_app.config["HOST"]
+    port = port or int(current_app.config["PORT"])
+    _print_urls(host, port, demo_logins(), pairing)
+    if run:
+        serve(current_app._get_current_object(), host, port)
+
+
+def _print_urls(host: str, port: int, logins, pairing: dict[str, str]) -> None:
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    click.echo("")
+    click.echo("交付日演示场馆 / Handover Day demo venue")
+    click.echo(f"  管理后台 admin     {base}/admin/")
+    click.echo(f"  签到机   kiosk     {base}/kiosk/")
+    click.echo(f"  窗口     counter   {base}/counter/")
+    click.echo(f"  大屏     display   {base}/display/")
+    click.echo("  演示账号 demo logins (user / password / role):")
+    for username, password, role, _name in logins:
+        click.echo(f"    {username:<12} {password:<18} {role}")
+    for name, code in pairing.items():
+        click.echo(f"  设备配对 pair {name}: {base}/pair/{code}")
+    click.echo("  (staff may open the kiosk and display pages too, after logging in)")
+    click.echo("")
+
+
+@main.command("run")
+@click.option(
+    "--host", default=None, help="Default: HANDOVER_HOST or 127.0.0.1 (0.0.0.0 for the LAN)."
+)
+@click.option("--port", type=int, default=None)
+@with_appcontext
+def run(host: str | None, port: int | None) -> None:
+    """Run the server (gunicorn with threads on Linux; Werkzeug elsewhere)."""
+    host = host or current_app.config["HOST"]
+    port = port or int(current_app.config["PORT"])
+    serve(current_app._get_current_object(), host, port)
+
+
+def serve(app, host: str, port: int) -> None:
+    threads = int(app.config.get("THREADS", 200))
+    if sys.platform.startswith("linux"):
+        from server.wsgi_server import run_gunicorn
+
+        run_gunicorn(app, host, port, threads)
+    else:  # gunicorn does not run on Windows
+        from server.realtime import socketio
+
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+
+
+def _register_optional() -> None:
+    try:
+        from server.printing.cli import fake_printer_command
+    except ImportError:
+        return
+    main.add_command(fake_printer_command)
+
+
+_register_optional()

@@ -1,0 +1,35 @@
+"""gunicorn, embedded: one worker (Socket.IO state lives in the process), many threads (each
+websocket holds one). Several processes need PostgreSQL + Redis (SOCKETIO_MESSAGE_QUEUE)."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Embedded(BaseApplication):
+    def __init__(self, app, options):
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def run_gunicorn(app, host: str, port: int, threads: int) -> None:
+    _Embedded(
+        app,
+        {
+            "bind": f"{host}:{port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            "timeout": 120,
+            "graceful_timeout": 10,
+            "accesslog": None,
+        },
+    ).run()
