@@ -532,3 +532,12 @@ def build_demo(
         raise
 
     return DemoInfo(project_id=pid, logins=logins, pairing_codes=pairing_codes, counts=counts)
+
+
+def demo_logins() -> list[tuple[str, str, str, str]]:
+    """The documented demo accounts (username, password, role, description) for the banner."""
+    return [
+        ("admin", DEMO_PASSWORDS["admin"], "admin", "系统管理员"),
+        ("supervisor", DEMO_PASSWORDS["supervisor"], "supervisor", "现场主管"),
+        ("staff01", DEMO_PASSWORDS["staff"], "staff", "窗口人员 (staff01–staff12)"),
+    ]

@@ -1,8 +1,8 @@
 """zh-CN by default, English a switch away (?lang=en, remembered in a cookie).
 
-Message ids are English; the zh_CN catalog (`translations/zh_CN/LC_MESSAGES/messages.po`,
-maintained with Babel's `pybabel extract/update`) is compiled in memory at start-up, so there is
-no build step and no .mo file to forget.
+Message ids are English; the zh_CN catalogs (`translations/zh_CN/LC_MESSAGES/*.po`, maintained
+with Babel's `pybabel extract/update`) are compiled in memory at start-up, so there is no build
+step and no .mo file to forget.
 """
 
 from __future__ import annotations
@@ -32,17 +32,26 @@ def normalise(locale: str | None) -> str:
     return DEFAULT
 
 
+def catalog_files(locale: str) -> list[Path]:
+    """Every .po of a locale (messages.po for server texts, ui.po for screens, ...)."""
+    return sorted((TRANSLATIONS / locale / "LC_MESSAGES").glob("*.po"))
+
+
 @cache
 def translations(locale: str) -> gettext.NullTranslations:
-    po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
-        return gettext.NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
-    buf = io.BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    return gettext.GNUTranslations(buf)
+    merged: gettext.NullTranslations | None = None
+    for po in catalog_files(locale):
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        part = gettext.GNUTranslations(buf)
+        if merged is None:
+            merged = part
+        else:
+            merged.add_fallback(part)
+    return merged or gettext.NullTranslations()
 
 
 def translate(message: str, locale: str, params: dict | None = None) -> str:
