@@ -39,7 +39,8 @@ class Printer(CreatedAt, Base):
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"), index=True)
     enabled: Mapped[bool] = mapped_column(default=True)
-    last_status: Mapped[str | None] = mapped_column(String(20))  # ok|paper_low|paper_out|offline|error
+    # ok | paper_low | paper_out | offline | unknown, as the worker or the admin last saw it.
+    last_status: Mapped[str | None] = mapped_column(String(20))
     last_status_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 

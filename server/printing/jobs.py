@@ -1,0 +1,103 @@
+"""The print queue as rows. Services call these inside their own transaction: enqueue() only
+adds a row, so printing can never slow down or break a check-in; the worker does the rest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server import clock
+from server.models.printing import JOB_KINDS, Printer, PrintJob
+
+from .receipt import Receipt
+
+
+def printer_for(
+    session: Session, *, device_id: int | None = None, counter_id: int | None = None
+) -> Printer | None:
+    """The enabled printer assigned to a device (a kiosk's own) or else to a counter."""
+    for column, value in ((Printer.device_id, device_id), (Printer.counter_id, counter_id)):
+        if value is None:
+            continue
+        found = session.scalars(
+            select(Printer).where(column == value, Printer.enabled.is_(True)).order_by(Printer.id)
+        ).first()
+        if found:
+            return found
+    return None
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    receipt: Receipt,
+    printer: Printer | int | None = None,
+    device_id: int | None = None,
+    counter_id: int | None = None,
+    visit_id: int | None = None,
+    now: datetime | None = None,
+) -> PrintJob:
+    """Add a print job to the session without committing: the caller's commit makes the
+    receipt and the business record it belongs to durable together."""
+    if kind not in JOB_KINDS:
+        raise ValueError(f"kind must be one of {JOB_KINDS}: {kind!r}")
+    if printer is None:
+        printer = printer_for(session, device_id=device_id, counter_id=counter_id)
+    job = PrintJob(
+        printer_id=printer.id if isinstance(printer, Printer) else printer,
+        kind=kind,
+        payload=receipt.to_dict(),
+        state="queued",
+        attempts=0,
+        next_attempt_at=now or clock.now(),
+        source_device_id=device_id,
+        source_counter_id=counter_id,
+        visit_id=visit_id,
+    )
+    if isinstance(printer, Printer):
+        job.printer = printer
+    session.add(job)
+    return job
+
+
+def reprint(
+    session: Session, job_id: int, printer_id: int | None = None, now: datetime | None = None
+) -> PrintJob:
+    """Print a job again, optionally on another printer. Not committed.
+
+    A job not printed yet (queued or failed) is moved, so it cannot come out twice when its
+    first printer comes back. A job already sent (or in flight) is copied into a new job that
+    points at the original; the original row stays as the record of what was printed.
+    """
+    job = session.get(PrintJob, job_id)
+    if job is None:
+        raise LookupError(f"print job {job_id} not found")
+    now = now or clock.now()
+    target = printer_id if printer_id is not None else job.printer_id
+    if job.state in ("queued", "failed"):
+        job.printer_id = target
+        job.state = "queued"
+        job.next_attempt_at = now
+        job.last_error = None
+        return job
+    copy = PrintJob(
+        printer_id=target,
+        kind=job.kind,
+        payload=job.payload,
+        state="queued",
+        attempts=0,
+        next_attempt_at=now,
+        source_device_id=job.source_device_id,
+        source_counter_id=job.source_counter_id,
+        visit_id=job.visit_id,
+        reprint_of_id=job.id,
+    )
+    session.add(copy)
+    return copy
+
+
+def receipt_of(job: PrintJob) -> Receipt:
+    return Receipt.from_dict(job.payload)

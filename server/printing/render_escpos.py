@@ -1,0 +1,127 @@
+"""Receipt -> ESC/POS bytes, through python-escpos's Dummy printer.
+
+Two Chinese modes, chosen per printer:
+- native: for printers sold in China (GB18030 font in ROM). FS & enters Chinese mode, text is sent
+  as GB18030 bytes, FS . leaves it. Sizes use GS ! (large Hanzi need the custom size). We write
+  the bytes ourselves: python-escpos's text() encodes whole strings as GB18030 only if they
+  contain a Hanzi and never sends FS &, so punctuation-only lines come out as "???".
+- raster: for any printer: the whole receipt is drawn with a CJK font (see layout.raster_image)
+  and sent as GS v 0 raster images. Slower on serial links (about 48 bytes per dot row at 58 mm),
+  but every character prints, whatever the printer's ROM.
+
+QR codes are sent as raster images by default (qrcode library, python-escpos native=False):
+every printer with GS v 0 prints them, and they look exactly like the preview. Printers known to
+support GS ( k can use native_qr=True, which sends a few dozen bytes instead of a few KB.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Literal
+
+from PIL import Image
+
+from ._escpos import get_profile, printer
+from .layout import (
+    NATIVE_CELL,
+    logo_image,
+    native_lines,
+    paper_width_px,
+    qr_box_for,
+    qr_image,
+    raster_image,
+)
+from .receipt import QR, Logo, Receipt
+
+ESC_INIT = b"\x1b@"
+FS_CHINESE_ON = b"\x1c&"
+FS_CHINESE_OFF = b"\x1c."
+
+Mode = Literal["native", "raster"]
+
+
+@dataclass(frozen=True)
+class RenderTarget:
+    """What rendering needs to know about a printer (a Printer row maps onto this)."""
+
+    paper_width_mm: int = 58
+    mode: Mode = "native"
+    profile: str = "default"
+    native_qr: bool = False
+
+    @property
+    def width_px(self) -> int:
+        return make_profile(self.profile, self.paper_width_mm).profile_data["media"]["width"][
+            "pixels"
+        ]
+
+
+def make_profile(name: str | None, paper_width_mm: int):
+    """A profile instance whose media width matches the paper, without touching the shared
+    class-level profile_data (python-escpos shares it between all printers in the process)."""
+    profile = get_profile(name or "default")
+    data = copy.deepcopy(type(profile).profile_data)
+    width = paper_width_px(paper_width_mm, data.get("media", {}).get("width", {}).get("pixels"))
+    media = data.setdefault("media", {})
+    media["width"] = {"mm": 48 if paper_width_mm == 58 else 72, "pixels": width}
+    if not isinstance(media.get("dpi"), int):
+        media["dpi"] = 203
+    profile.profile_data = data
+    return profile
+
+
+def _padded(img: Image.Image, width: int) -> Image.Image:
+    # Centre by padding to the full width: GS v 0 ignores ESC a alignment on many printers.
+    page = Image.new("L", (width, img.height), 255)
+    page.paste(img.convert("L"), ((width - img.width) // 2, 0))
+    return page.point(lambda v: 0 if v < 128 else 255, mode="1")
+
+
+def render_escpos(receipt: Receipt, target: RenderTarget | None = None) -> bytes:
+    target = target or RenderTarget()
+    profile = make_profile(target.profile, target.paper_width_mm)
+    width = profile.profile_data["media"]["width"]["pixels"]
+    p = printer.Dummy(profile=target.profile or "default")
+    p.profile = profile  # get_profile() passes through only escpos.Profile instances
+    p._raw(ESC_INIT)
+    if target.mode == "raster":
+        p.image(raster_image(receipt, width))
+    elif target.mode == "native":
+        _native(p, receipt, width, target.native_qr)
+    else:
+        raise ValueError(f"unknown mode {target.mode!r}")
+    if receipt.cut:
+        p.cut()  # feeds past the cutter first; sends GS V only if the profile has a cutter
+    else:
+        p.print_and_feed(4)
+    return p.output
+
+
+def _native(p, receipt: Receipt, width: int, native_qr: bool) -> None:
+    cols = width // NATIVE_CELL
+    p._raw(FS_CHINESE_ON)
+    for block in receipt.blocks:
+        if isinstance(block, QR):
+            p.set(align="center")
+            if native_qr:
+                p.qr(block.data, size=min(block.size, 8), native=True)
+                p._raw(b"\n")
+            else:
+                p.image(_padded(qr_image(block.data, qr_box_for(block, width)), width))
+            continue
+        if isinstance(block, Logo):
+            p.image(_padded(logo_image(block.png, width), width))
+            continue
+        for line in native_lines(block, cols):
+            p.set(
+                align=line.align,
+                bold=line.bold,
+                custom_size=True,
+                width=line.mult,
+                height=line.mult,
+            )
+            p._raw(line.text.encode("gb18030") + b"\n")
+    # Leave the printer as we found it: normal size, left, not bold, single-byte mode.
+    p.set(align="left", bold=False, custom_size=True, width=1, height=1)
+    p._raw(FS_CHINESE_OFF)

@@ -1,0 +1,264 @@
+"""Sends queued print jobs. run_once() is one deterministic pass (tests drive it with their own
+clock); PrintWorker runs it in a background thread of the app.
+
+Delivery: a job is claimed with one conditional UPDATE (queued|failed -> sending) before any
+byte leaves, and marked sent by the same code right after the printer took the bytes. Two
+workers (threads or processes) never send the same job. No database transaction is held while
+talking to a printer, so a slow printer never blocks a check-in (SQLite has one writer).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from server import clock
+from server.models.printing import Printer, PrintJob
+
+from .adapters import (
+    DEFAULT_TIMEOUT,
+    Health,
+    PrinterConfig,
+    PrinterUnavailable,
+    check_health,
+    send_bytes,
+)
+from .receipt import Receipt
+from .render_escpos import render_escpos
+
+log = logging.getLogger(__name__)
+
+BACKOFF_CAP = 60.0  # seconds: a printer back from a paper change prints within a minute
+MAX_SEND_FAILURES = 20  # sending errors (not offline/paper-out waits) before staff must act
+STALE_CLAIM = timedelta(minutes=5)
+SessionFactory = Callable[[], Session]
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_CAP, 2.0 ** max(0, attempts - 1)))
+
+
+@dataclass
+class RunResult:
+    sent: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)  # printer offline / out of paper / none
+    failed: list[int] = field(default_factory=list)
+    health: dict[int, Health] = field(default_factory=dict)
+
+
+def run_once(
+    session_factory: SessionFactory,
+    now: datetime | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    limit: int = 100,
+) -> RunResult:
+    now = now or clock.now()
+    result = RunResult()
+    groups = _due_jobs(session_factory, now, limit, result)
+    if not groups:
+        return result
+    if len(groups) == 1:
+        ((cfg, ids),) = groups.items()
+        _run_printer(session_factory, cfg, ids, now, timeout, result)
+    else:
+        # One unreachable printer's connect timeout must not hold up the others.
+        with ThreadPoolExecutor(max_workers=min(8, len(groups))) as pool:
+            for cfg, ids in groups.items():
+                pool.submit(_run_printer, session_factory, cfg, ids, now, timeout, result)
+    return result
+
+
+def _due_jobs(
+    session_factory: SessionFactory, now: datetime, limit: int, result: RunResult
+) -> dict[PrinterConfig, list[int]]:
+    with session_factory() as s:
+        # A claim older than STALE_CLAIM belongs to a worker that died mid-send: the receipt may
+        # or may not have printed, so a person decides (reprint), not the machine.
+        s.execute(
+            update(PrintJob)
+            .where(PrintJob.state == "sending", PrintJob.claimed_at < now - STALE_CLAIM)
+            .values(
+                state="failed",
+                next_attempt_at=None,
+                last_error="interrupted while sending; may have printed / 发送中断，可能已打印，请核对后重打",
+            )
+        )
+        jobs = s.scalars(
+            select(PrintJob)
+            .where(
+                PrintJob.state.in_(("queued", "failed")),
+                PrintJob.next_attempt_at.is_not(None),
+                PrintJob.next_attempt_at <= now,
+            )
+            .order_by(PrintJob.id)
+            .limit(limit)
+        ).all()
+        groups: dict[PrinterConfig, list[int]] = {}
+        printers: dict[int, Printer | None] = {}
+        for job in jobs:
+            printer = _printer_of(s, job, printers)
+            if printer is None or not printer.enabled:
+                why = (
+                    "no printer assigned / 未分配打印机"
+                    if printer is None
+                    else "printer disabled / 打印机已停用"
+                )
+                _wait(job, now, why)
+                result.waiting.append(job.id)
+                continue
+            groups.setdefault(PrinterConfig.from_model(printer), []).append(job.id)
+        s.commit()
+    return groups
+
+
+def _printer_of(s: Session, job: PrintJob, cache: dict[int, Printer | None]) -> Printer | None:
+    if job.printer_id is None:
+        # Enqueued before any printer was assigned to its kiosk/counter: look again.
+        from .jobs import printer_for
+
+        found = printer_for(s, device_id=job.source_device_id, counter_id=job.source_counter_id)
+        if found is None:
+            return None
+        job.printer_id = found.id
+    if job.printer_id not in cache:
+        cache[job.printer_id] = s.get(Printer, job.printer_id)
+    return cache[job.printer_id]
+
+
+def _wait(job: PrintJob, now: datetime, why: str) -> None:
+    """Keep the job queued and look again later: nothing is lost while a printer is away."""
+    job.attempts += 1
+    job.last_error = why
+    job.next_attempt_at = now + backoff(job.attempts)
+
+
+def _run_printer(
+    session_factory: SessionFactory,
+    cfg: PrinterConfig,
+    job_ids: list[int],
+    now: datetime,
+    timeout: float,
+    result: RunResult,
+) -> None:
+    try:
+        health = check_health(cfg, timeout)
+        result.health[cfg.id or 0] = health
+        with session_factory() as s:
+            s.execute(
+                update(Printer)
+                .where(Printer.id == cfg.id)
+                .values(last_status=health.status, last_status_at=now, last_error=health.detail)
+            )
+            if not health.can_print:
+                for job in s.scalars(select(PrintJob).where(PrintJob.id.in_(job_ids))):
+                    _wait(job, now, health.detail or health.status)
+                    result.waiting.append(job.id)
+            s.commit()
+        if not health.can_print:
+            return
+        for job_id in job_ids:
+            if not _send_one(session_factory, cfg, job_id, now, timeout, result):
+                break  # the printer went away mid-pass: its other jobs wait for the next pass
+    except Exception:
+        log.exception("print worker: printer %s", cfg.name)
+
+
+def _send_one(
+    session_factory: SessionFactory,
+    cfg: PrinterConfig,
+    job_id: int,
+    now: datetime,
+    timeout: float,
+    result: RunResult,
+) -> bool:
+    with session_factory() as s:
+        claimed = s.execute(
+            update(PrintJob)
+            .where(
+                PrintJob.id == job_id,
+                PrintJob.state.in_(("queued", "failed")),
+                or_(PrintJob.printer_id == cfg.id, PrintJob.printer_id.is_(None)),
+            )
+            .values(state="sending", claimed_at=now, attempts=PrintJob.attempts + 1)
+            .returning(PrintJob.payload, PrintJob.attempts)
+        ).first()
+        s.commit()
+    if claimed is None:
+        return True  # another worker has it, or staff redirected it meanwhile
+    payload, attempts = claimed
+    error: str | None = None
+    keep_going = True
+    try:
+        data = render_escpos(Receipt.from_dict(payload), cfg.target)
+        send_bytes(cfg, data, timeout)
+    except PrinterUnavailable as e:
+        error, keep_going = f"{e}", False
+    except Exception as e:  # a receipt that cannot be rendered (font missing, bad payload)
+        log.exception("print job %s could not be rendered", job_id)
+        error = f"{type(e).__name__}: {e}"
+    with session_factory() as s:
+        if error is None:
+            values: dict = {"state": "sent", "sent_at": now, "last_error": None}
+            result.sent.append(job_id)
+        else:
+            retry = now + backoff(attempts) if attempts < MAX_SEND_FAILURES else None
+            values = {"state": "failed", "last_error": error[:2000], "next_attempt_at": retry}
+            result.failed.append(job_id)
+        s.execute(
+            update(PrintJob)
+            .where(PrintJob.id == job_id, PrintJob.state == "sending")
+            .values(**values)
+        )
+        s.commit()
+    return keep_going
+
+
+def probe(session: Session, printer: Printer, timeout: float = DEFAULT_TIMEOUT) -> Health:
+    """Check one printer now and store its status (admin page). Not committed."""
+    health = check_health(PrinterConfig.from_model(printer), timeout)
+    printer.last_status = health.status
+    printer.last_status_at = clock.now()
+    printer.last_error = health.detail
+    return health
+
+
+class PrintWorker(threading.Thread):
+    """The app's background sender. wake() after a commit makes a ticket print at once."""
+
+    def __init__(self, session_factory: SessionFactory, interval: float = 1.0):
+        super().__init__(name="print-worker", daemon=True)
+        self.session_factory = session_factory
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        self.join(timeout)
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                run_once(self.session_factory)
+            except Exception:
+                log.exception("print worker pass failed")
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+
+def start_worker(session_factory: SessionFactory, interval: float = 1.0) -> PrintWorker:
+    worker = PrintWorker(session_factory, interval)
+    worker.start()
+    return worker
