@@ -262,3 +262,29 @@ def start_worker(session_factory: SessionFactory, interval: float = 1.0) -> Prin
     worker = PrintWorker(session_factory, interval)
     worker.start()
     return worker
+
+
+# --- app integration ---------------------------------------------------------------------------
+
+EXTENSION = "print_worker"
+
+
+def init_app(app) -> PrintWorker | None:
+    """Start the sender thread for this process (skipped when PRINT_WORKER is false, e.g. in
+    tests that drive run_once themselves). Every server process may run one: claims are atomic."""
+    if not app.config.get("PRINT_WORKER", True):
+        return None
+    db = app.extensions["handover_db"]
+    worker = start_worker(db.factory, float(app.config.get("PRINT_WORKER_INTERVAL", 1.0)))
+    app.extensions[EXTENSION] = worker
+    return worker
+
+
+def wake() -> None:
+    """Call after committing a job: the ticket prints now rather than at the next poll."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        worker = current_app.extensions.get(EXTENSION)
+        if worker is not None:
+            worker.wake()
