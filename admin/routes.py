@@ -32,8 +32,14 @@ class DeviceBody(BaseModel):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: a login link must not bounce staff to another site.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only same-site paths: a login link must not bounce staff to another site. Browsers drop
+    # tabs and newlines and read "\\" as "/", so "/\t/evil.example" would become "//evil.example".
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(ch < " " or ch in "\\\x7f" for ch in target)
+    ):
         return target
     return url_for("admin.home")
 
