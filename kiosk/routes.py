@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+import io
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from pydantic import BaseModel, Field
 
 from server.auth import current_actor, require
+from server.i18n import request_locale
+from server.printing import worker as print_worker
 from server.services import checkin, snapshots
 from server.web import body, db_session, ok, project_id
 
@@ -34,6 +40,27 @@ def page():
     return render_template("kiosk/index.html")
 
 
+@bp.get("/kiosk/qr.svg")
+@require("staff", devices=("kiosk",))
+def qr_svg():
+    """A QR code of `data` (the ticket's status link, a pairing link) as SVG, drawn here:
+    no internet on the day, and the browser needs no QR library."""
+    data = request.args.get("data", "")[:500]
+    if not data:
+        return Response(status=400)
+    img = qrcode.make(
+        data,
+        image_factory=qrcode.image.svg.SvgPathFillImage,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        border=2,
+    )
+    buf = io.BytesIO()
+    img.save(buf)
+    response = Response(buf.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 @bp.post("/api/checkin")
 @require("staff", devices=("kiosk",))
 def api_check_in():
@@ -46,7 +73,10 @@ def api_check_in():
         actor=current_actor(),
         priority_class=data.priority_class,
         agent_name=data.agent_name,
+        status_url=status_url,
+        locale=request_locale(),
     )
+    print_worker.wake()
     return ok(
         {**snapshots.visit_status(s, visit), "status_url": status_url(visit.status_token)}, 201
     )
