@@ -48,9 +48,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
     from kiosk.routes import bp as kiosk_bp
+    from admin.printing import bp as admin_printing_bp
     from kiosk.status import bp as status_bp
 
-    for bp in (kiosk_bp, status_bp, counter_bp, display_bp, admin_bp):
+    for bp in (kiosk_bp, status_bp, counter_bp, display_bp, admin_bp, admin_printing_bp):
         app.register_blueprint(bp)
 
     @app.get("/favicon.ico")

@@ -137,6 +137,10 @@ def run(host: str | None, port: int | None) -> None:
 
 
 def serve(app, host: str, port: int) -> None:
+    from server.printing import worker as print_worker
+
+    # Only a serving process sends print jobs; CLI commands that build an app do not.
+    print_worker.init_app(app)
     threads = int(app.config.get("THREADS", 200))
     if sys.platform.startswith("linux"):
         from server.wsgi_server import run_gunicorn

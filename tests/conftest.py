@@ -6,6 +6,7 @@ Service tests run on SQLite always and on PostgreSQL too when TEST_DATABASE_URL 
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from dataclasses import dataclass
@@ -16,7 +17,17 @@ from sqlalchemy import create_engine, text
 
 from server import auth, realtime
 from server.db import Database
-from server.models import Appointment, Building, Counter, Owner, Project, Step, Unit, UnitOwner
+from server.models import (
+    Appointment,
+    Building,
+    Counter,
+    Owner,
+    Project,
+    Staff,
+    Step,
+    Unit,
+    UnitOwner,
+)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 PG_SKIP = "PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
@@ -27,6 +38,11 @@ STEP_DEFS = (
     ("keys", "钥匙交接", "Key handover", "A", 8),
 )
 PASSWORD = "correct-horse-1"
+
+
+@functools.cache
+def _password_hash() -> str:
+    return auth.hash_password(PASSWORD)  # scrypt is slow on purpose: hash once per test run
 
 
 def _pg_schema_url() -> tuple[str, str]:

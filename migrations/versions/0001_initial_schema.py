@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 22:05:43.175139
+Create Date: 2026-11-26 22:10:50.432837
 """
 
 from alembic import op

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from server import clock
 from server.engine import Action, Invalid, NotFound, fair_queue_time, format_ticket, priority_rank
 from server.models import Appointment, Project, Step, TicketCounter, Unit, Visit, VisitStep
 
-from . import audit, events
+from . import audit, events, tickets
 from .actor import Actor
 from .transitions import move
 
@@ -99,7 +100,12 @@ def check_in(
     priority_class: str = "normal",
     agent_name: str | None = None,
     now: datetime | None = None,
+    status_url: Callable[[str], str] | None = None,
+    locale: str = "zh_CN",
 ) -> Visit:
+    """`status_url(token)` gives the owner's status link; with it, the kiosk's printer (if any)
+    gets the ticket in the same transaction, so a printed ticket always has a visit and a
+    visit always has its print job."""
     now = now or clock.now()
     code = normalise_code(code)
     project = session.get(Project, project_id)
@@ -165,6 +171,14 @@ def check_in(
         unit_id=unit.id,
         appointment_id=visit.appointment_id,
     )
+    if status_url is not None:
+        tickets.queue_ticket_print(
+            session,
+            visit,
+            status_url=status_url(visit.status_token),
+            device_id=actor.device_id,
+            locale=locale,
+        )
     events.visit_changed(session, visit)
     session.commit()
     return visit

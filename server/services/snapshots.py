@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from server import clock
 from server.engine import estimated_wait_minutes, typical_service_minutes
@@ -21,29 +21,35 @@ def _names(obj) -> dict[str, str]:
     return {"name_zh": obj.name_zh, "name_en": obj.name_en}
 
 
-def service_minutes(session: Session, step: Step, day: date) -> float:
+def _durations_by_step(session: Session, project_id: int, day: date) -> dict[int, list[float]]:
+    """Today's measured service minutes per step, newest first (one query for all steps)."""
     rows = session.execute(
-        select(VisitStep.started_at, VisitStep.finished_at)
+        select(VisitStep.step_id, VisitStep.started_at, VisitStep.finished_at)
         .join(Visit, Visit.id == VisitStep.visit_id)
         .where(
-            VisitStep.step_id == step.id,
-            VisitStep.state == "done",
+            Visit.project_id == project_id,
             Visit.day == day,
+            VisitStep.state == "done",
             VisitStep.started_at.is_not(None),
         )
         .order_by(VisitStep.finished_at.desc())
-        .limit(50)
     ).all()
-    measured = [(f - s).total_seconds() / 60 for s, f in rows if f and s]
-    return typical_service_minutes(measured, step.default_service_minutes)
+    out: dict[int, list[float]] = {}
+    for step_id, started, finished in rows:
+        bucket = out.setdefault(step_id, [])
+        if finished and len(bucket) < 50:  # the recent pace matters, not the morning's
+            bucket.append((finished - started).total_seconds() / 60)
+    return out
 
 
-def open_counters(session: Session, step_id: int) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Counter)
-        .join(counter_steps, counter_steps.c.counter_id == Counter.id)
-        .where(counter_steps.c.step_id == step_id, Counter.is_open)
+def _open_counters_by_step(session: Session, project_id: int) -> dict[int, int]:
+    return dict(
+        session.execute(
+            select(counter_steps.c.step_id, func.count())
+            .join(Counter, Counter.id == counter_steps.c.counter_id)
+            .where(Counter.project_id == project_id, Counter.is_open)
+            .group_by(counter_steps.c.step_id)
+        ).all()
     )
 
 
@@ -59,11 +65,13 @@ def step_waits(session: Session, project_id: int, day: date) -> list[dict[str, A
             .group_by(VisitStep.step_id)
         ).all()
     )
+    durations = _durations_by_step(session, project_id, day)
+    open_by_step = _open_counters_by_step(session, project_id)
     out = []
     for step in steps:
         waiting = counts.get(step.id, 0)
-        minutes = service_minutes(session, step, day)
-        n_open = open_counters(session, step.id)
+        minutes = typical_service_minutes(durations.get(step.id, []), step.default_service_minutes)
+        n_open = open_by_step.get(step.id, 0)
         out.append(
             {
                 "id": step.id,
@@ -80,20 +88,22 @@ def step_waits(session: Session, project_id: int, day: date) -> list[dict[str, A
 
 def counters_now(session: Session, project_id: int) -> list[dict[str, Any]]:
     counters = session.scalars(
-        select(Counter).where(Counter.project_id == project_id).order_by(Counter.code)
+        select(Counter)
+        .where(Counter.project_id == project_id)
+        .options(selectinload(Counter.steps))
+        .order_by(Counter.code)
     ).all()
     busy = {
-        vs.counter_id: vs
-        for vs in session.scalars(
-            select(VisitStep).where(
-                VisitStep.counter_id.in_([c.id for c in counters]),
-                VisitStep.state.in_(("called", "serving")),
-            )
+        counter_id: (ticket, state)
+        for counter_id, ticket, state in session.execute(
+            select(VisitStep.counter_id, Visit.ticket_no, VisitStep.state)
+            .join(Visit, Visit.id == VisitStep.visit_id)
+            .where(Visit.project_id == project_id, VisitStep.state.in_(("called", "serving")))
         )
     }
     out = []
     for c in counters:
-        vs = busy.get(c.id)
+        ticket, state = busy.get(c.id, (None, None))
         out.append(
             {
                 "id": c.id,
@@ -102,8 +112,8 @@ def counters_now(session: Session, project_id: int) -> list[dict[str, Any]]:
                 "area": c.area,
                 "is_open": c.is_open,
                 "steps": [s.code for s in c.steps],
-                "ticket_no": vs.visit.ticket_no if vs else None,
-                "state": vs.state if vs else None,
+                "ticket_no": ticket,
+                "state": state,
             }
         )
     return out
@@ -196,8 +206,10 @@ def visit_status(session: Session, visit: Visit) -> dict[str, Any]:
     ahead = people_ahead(session, current) if current is not None else 0
     wait = None
     if current is not None and current.state == "waiting":
-        minutes = service_minutes(session, current.step, visit.day)
-        wait = estimated_wait_minutes(ahead, minutes, open_counters(session, current.step_id))
+        measured = _durations_by_step(session, visit.project_id, visit.day).get(current.step_id, [])
+        minutes = typical_service_minutes(measured, current.step.default_service_minutes)
+        n_open = _open_counters_by_step(session, visit.project_id).get(current.step_id, 0)
+        wait = estimated_wait_minutes(ahead, minutes, n_open)
     unit = visit.unit
     return {
         "visit_id": visit.id,
