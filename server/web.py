@@ -37,10 +37,13 @@ def project_id() -> int:
 
 
 def error_body(err: DomainError, locale: str | None = None) -> dict[str, Any]:
+    locale = locale or request_locale()
+    # Word-like parameters ("being served") are msgids too; names and numbers pass unchanged.
+    params = {k: translate(v, locale) if isinstance(v, str) else v for k, v in err.params.items()}
     return {
         "error": {
             "code": err.code,
-            "message": translate(err.message, locale or request_locale(), err.params or None),
+            "message": translate(err.message, locale, params or None),
             **({"details": _public_params(err.params)} if err.params else {}),
         }
     }
