@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -18,6 +19,9 @@ def _db():
 
 def upgrade_database(url: str) -> None:
     """Apply Alembic migrations to `url` (what `handover init-db` does)."""
+    import logging
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # progress chatter, not news
     from alembic import command
     from alembic.config import Config
 
@@ -78,8 +82,15 @@ def create_admin(username: str, password: str, display_name: str | None) -> None
 @click.option("--run/--no-run", default=True, help="Start the server after seeding.")
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
+@click.option(
+    "--printer-port",
+    type=int,
+    default=9100,
+    show_default=True,
+    help="Port of the demo's fake receipt printer.",
+)
 @with_appcontext
-def demo(day, run: bool, host: str | None, port: int | None) -> None:
+def demo(day, run: bool, host: str | None, port: int | None, printer_port: int) -> None:
     """Set up the demo venue (Chinese demo project on SQLite) and start it."""
     from sqlalchemy import select
 
@@ -96,6 +107,7 @@ def demo(day, run: bool, host: str | None, port: int | None) -> None:
             info = build_demo(s, start_day=start_day, password_hasher=auth.hash_password)
             click.echo(f"演示项目已创建 / demo project created: {info.counts}")
             pairing = info.pairing_codes
+            add_demo_printers(s, info.project_id, printer_port)
         else:
             click.echo(f"演示项目已存在 / demo project already there: {existing.name}")
             pairing = {}
@@ -103,7 +115,61 @@ def demo(day, run: bool, host: str | None, port: int | None) -> None:
     port = port or int(current_app.config["PORT"])
     _print_urls(host, port, demo_logins(), pairing)
     if run:
+        start_demo_printer(printer_port)
         serve(current_app._get_current_object(), host, port)
+
+
+def add_demo_printers(s, project_id: int, port: int) -> None:
+    """Each demo kiosk prints to the fake printer (80 mm, Chinese native mode); the key counters
+    to the same one as 58 mm raster, so both modes show up in the admin's print queue."""
+    from sqlalchemy import select
+
+    from server.models import Counter, Device, Printer
+
+    for device in s.scalars(
+        select(Device).where(Device.project_id == project_id, Device.kind == "kiosk")
+    ):
+        s.add(
+            Printer(
+                project_id=project_id,
+                name=f"{device.name}打印机",
+                connection="network",
+                host="127.0.0.1",
+                port=port,
+                paper_width_mm=80,
+                mode="native",
+                device_id=device.id,
+            )
+        )
+    for counter in s.scalars(
+        select(Counter).where(Counter.project_id == project_id, Counter.code.in_(("W11", "W12")))
+    ):
+        s.add(
+            Printer(
+                project_id=project_id,
+                name=f"{counter.name_zh}打印机",
+                connection="network",
+                host="127.0.0.1",
+                port=port,
+                paper_width_mm=58,
+                mode="raster",
+                counter_id=counter.id,
+            )
+        )
+    s.commit()
+
+
+def start_demo_printer(port: int) -> None:
+    from server.printing.fake_printer import FakePrinter
+
+    save_dir = Path(current_app.instance_path) / "printed"
+    save_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        FakePrinter(port=port, save_dir=save_dir).start()
+    except OSError as exc:
+        click.echo(f"演示打印机未启动 / demo printer not started (port {port}: {exc})")
+        return
+    click.echo(f"  演示打印机 fake printer 127.0.0.1:{port} → {save_dir}")
 
 
 def _print_urls(host: str, port: int, logins, pairing: dict[str, str]) -> None:
@@ -119,7 +185,8 @@ def _print_urls(host: str, port: int, logins, pairing: dict[str, str]) -> None:
         click.echo(f"    {username:<12} {password:<18} {role}")
     for name, code in pairing.items():
         click.echo(f"  设备配对 pair {name}: {base}/pair/{code}")
-    click.echo("  (staff may open the kiosk and display pages too, after logging in)")
+    click.echo("  (staff may open the kiosk and display pages too, after logging in;")
+    click.echo("   open a kiosk's pairing link to make that browser the kiosk: its tickets print)")
     click.echo("")
 
 
@@ -137,19 +204,24 @@ def run(host: str | None, port: int | None) -> None:
 
 
 def serve(app, host: str, port: int) -> None:
-    from server.printing import worker as print_worker
-
-    # Only a serving process sends print jobs; CLI commands that build an app do not.
-    print_worker.init_app(app)
     threads = int(app.config.get("THREADS", 200))
     if sys.platform.startswith("linux"):
         from server.wsgi_server import run_gunicorn
 
-        run_gunicorn(app, host, port, threads)
+        run_gunicorn(app, host, port, threads, after_fork=_start_serving_process)
     else:  # gunicorn does not run on Windows
         from server.realtime import socketio
 
+        _start_serving_process(app)
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+
+
+def _start_serving_process(app) -> None:
+    from server.printing import worker as print_worker
+
+    app.extensions["handover_db"].engine.dispose(close=False)  # no connection crosses a fork
+    # Only a serving process sends print jobs; CLI commands that build an app do not.
+    print_worker.init_app(app)
 
 
 def _register_optional() -> None:

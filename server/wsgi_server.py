@@ -20,7 +20,9 @@ class _Embedded(BaseApplication):
         return self.application
 
 
-def run_gunicorn(app, host: str, port: int, threads: int) -> None:
+def run_gunicorn(app, host: str, port: int, threads: int, after_fork=None) -> None:
+    """`after_fork(app)` runs in the worker process: connections and threads made before the
+    fork must not be shared with it."""
     _Embedded(
         app,
         {
@@ -31,5 +33,8 @@ def run_gunicorn(app, host: str, port: int, threads: int) -> None:
             "timeout": 120,
             "graceful_timeout": 10,
             "accesslog": None,
+            "post_worker_init": (lambda _worker: after_fork(app))
+            if after_fork
+            else (lambda _w: None),
         },
     ).run()
