@@ -50,6 +50,8 @@ Emitter = Callable[[Outgoing], None]
 
 
 def _socketio_emitter(msg: Outgoing) -> None:
+    if socketio.server is None:  # no app serving (CLI, scripts): nobody to tell
+        return
     for room in msg.rooms:
         socketio.emit(msg.event, msg.payload, to=room)
 
