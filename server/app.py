@@ -44,11 +44,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _domain_error(err: DomainError):
         return error_response(err)
 
+    from admin.printing import bp as admin_printing_bp
     from admin.routes import bp as admin_bp
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
     from kiosk.routes import bp as kiosk_bp
-    from admin.printing import bp as admin_printing_bp
     from kiosk.status import bp as status_bp
 
     for bp in (kiosk_bp, status_bp, counter_bp, display_bp, admin_bp, admin_printing_bp):

@@ -157,9 +157,10 @@ def build_venue(session, *, units: int = 30, day: datetime | None = None) -> Ven
         codes.append(u.notice_code)
     staff = {}
     for role in ("admin", "supervisor", "staff"):
-        s = auth.create_staff(
-            session, username=role, password=PASSWORD, role=role, display_name=f"测试{role}"
+        s = Staff(
+            username=role, role=role, display_name=f"测试{role}", password_hash=_password_hash()
         )
+        session.add(s)
         staff[role] = s
     session.commit()
     return Venue(

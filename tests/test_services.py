@@ -7,7 +7,7 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from server.engine import DomainError, Forbidden, IllegalTransition, Invalid, NotFound
+from server.engine import DomainError, Forbidden, Invalid, NotFound
 from server.models import Appointment, AuditLog, StepTransition, Unit, Visit, VisitStep
 from server.services import checkin, queue, snapshots
 from server.services.actor import Actor
