@@ -2,7 +2,8 @@
 displays hold a device token obtained by pairing; owners reach only their own status page
 through the unguessable token printed on their ticket.
 
-Routes declare who may call them with `@require(...)`; socket handlers with `@socket_require`.
+Routes declare who may call them with `@require(...)`; Socket.IO connections are checked per
+view in server/sockets.py (and again on every `resync`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import secrets
 from collections.abc import Callable, Iterable
 
 from flask import g, redirect, request, session, url_for
-from flask_socketio import disconnect
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -189,30 +189,6 @@ def require(*roles: str, devices: Iterable[str] = (), page: bool = False) -> Cal
                 return redirect(url_for("admin.login", next=request.full_path))
             check(actor, roles, devices)
             return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def socket_require(*roles: str, devices: Iterable[str] = ()) -> Callable:
-    """For Socket.IO event handlers: the actor saved at connect must still qualify."""
-    devices = tuple(devices)
-
-    def decorator(handler):
-        @functools.wraps(handler)
-        def wrapped(*args, **kwargs):
-            from server.sockets import socket_actor
-
-            actor = socket_actor()
-            if not allowed(actor, roles, devices):
-                from server.web import error_body
-
-                err = Forbidden("forbidden", "You are not allowed to do this.")
-                if actor is None:
-                    disconnect()
-                return error_body(err)
-            return handler(*args, **kwargs)
 
         return wrapped
 
