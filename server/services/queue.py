@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server import clock
@@ -162,7 +162,13 @@ def no_show(
     move(session, vs, action, actor, now, counter_id=counter.id)
     vs.counter_id = None
     if action is Action.NO_SHOW_REQUEUE:
-        vs.queue_at = now
+        # Behind everyone who is due now. Never earlier than its own fair time: an owner early
+        # for a later slot would otherwise jump back to the front and be called again at once.
+        vs.queue_at = max(now, vs.queue_at or now)
+        vs.seq = (
+            session.scalar(select(func.max(VisitStep.seq)).where(VisitStep.step_id == vs.step_id))
+            or 0
+        ) + 1
     else:
         vs.visit.status = "out"
         vs.visit.finished_at = now
