@@ -103,7 +103,36 @@ def home():
     counters = s.scalars(
         select(Counter).where(Counter.project_id == pid).order_by(Counter.code)
     ).all()
-    return render_template("admin/home.html", counters=counters, actor=auth.current_actor())
+    return render_template(
+        "admin/home.html",
+        counters=counters,
+        actor=auth.current_actor(),
+        demo_units=_demo_units(s, pid),
+    )
+
+
+def _demo_units(s, pid: int) -> list:
+    """In the demo project only: a few units invited today, so a newcomer has codes to try.
+    A real project's notice codes are never listed."""
+    from server import clock
+    from server.demo import DEMO_PROJECT_CODE
+    from server.models import Appointment, Project, Unit, Visit
+
+    project = s.get(Project, pid)
+    if project is None or project.code != DEMO_PROJECT_CODE:
+        return []
+    checked_in = select(Visit.unit_id).where(Visit.day == clock.today())
+    return s.scalars(
+        select(Unit)
+        .join(Appointment, Appointment.unit_id == Unit.id)
+        .where(
+            Appointment.day == clock.today(),
+            Unit.id.not_in(checked_in),
+            Unit.handed_over.is_(False),
+        )
+        .order_by(Appointment.slot_start, Unit.id)
+        .limit(6)
+    ).all()
 
 
 @bp.get("/admin/devices")

@@ -16,6 +16,7 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: sqlite:///<instance>/handover.db
     "DEFAULT_LOCALE": "zh_CN",
+    "TIMEZONE": "Asia/Shanghai",  # the venue's; times are stored and shown in it
     "MAX_RECALLS": 2,  # recalls before a no-show is final
     "NO_SHOW_POLICY": "requeue",  # "requeue" (back to the queue end) or "out" (leaves the queue)
     "HOST": "127.0.0.1",
