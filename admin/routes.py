@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
 from server import auth
@@ -11,7 +11,7 @@ from server.auth import require
 from server.engine import DomainError
 from server.i18n import gettext_
 from server.models import Counter, Device
-from server.services import audit
+from server.services import audit, devices
 from server.services.actor import Actor
 from server.web import body, db_session, ok, project_id
 
@@ -152,22 +152,16 @@ def devices_create():
     s = db_session()
     try:
         data = DeviceBody.model_validate(request.form.to_dict())
-    except Exception:
+    except ValidationError:
         return redirect(url_for("admin.devices_page", error="1"))
-    device = auth.create_device(
-        s, project_id=project_id(), kind=data.kind, name=data.name, area=data.area
-    )
-    s.flush()
-    audit.record(
+    devices.register_device(
         s,
-        auth.current_actor(),
-        "device.create",
-        "device",
-        device.id,
+        project_id=project_id(),
         kind=data.kind,
         name=data.name,
+        area=data.area,
+        actor=auth.current_actor(),
     )
-    s.commit()
     return redirect(url_for("admin.devices_page"))
 
 
@@ -176,20 +170,14 @@ def devices_create():
 def api_devices_create():
     data = body(DeviceBody)
     s = db_session()
-    device = auth.create_device(
-        s, project_id=project_id(), kind=data.kind, name=data.name, area=data.area
-    )
-    s.flush()
-    audit.record(
+    device = devices.register_device(
         s,
-        auth.current_actor(),
-        "device.create",
-        "device",
-        device.id,
+        project_id=project_id(),
         kind=data.kind,
         name=data.name,
+        area=data.area,
+        actor=auth.current_actor(),
     )
-    s.commit()
     return ok(
         {
             "id": device.id,

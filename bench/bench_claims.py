@@ -23,7 +23,11 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=300)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        print(run_race(f"sqlite:///{tmp}/bench.db", threads=args.threads, visits=args.visits).line("SQLite"))
+        print(
+            run_race(f"sqlite:///{tmp}/bench.db", threads=args.threads, visits=args.visits).line(
+                "SQLite"
+            )
+        )
     pg = os.environ.get("TEST_DATABASE_URL")
     if not pg:
         print("PostgreSQL: skipped (set TEST_DATABASE_URL)")

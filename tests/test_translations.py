@@ -11,7 +11,14 @@ from server.engine.states import _STATE_WORDS
 from server.i18n import translate
 
 ROOT = Path(__file__).resolve().parent.parent
-ERROR_CLASSES = {"DomainError", "NotFound", "Invalid", "Forbidden", "IllegalTransition", "Unauthorized"}
+ERROR_CLASSES = {
+    "DomainError",
+    "NotFound",
+    "Invalid",
+    "Forbidden",
+    "IllegalTransition",
+    "Unauthorized",
+}
 FIRST_ARG_CALLS = {"gettext_", "_refuse", "_"}
 
 
@@ -53,4 +60,9 @@ def test_every_server_message_and_screen_text_has_chinese():
 def test_english_is_a_switch_away():
     assert translate("Unknown counter.", "en") == "Unknown counter."
     assert translate("Unknown counter.", "zh_CN") != "Unknown counter."
-    assert translate("Already checked in today: your number is %(ticket)s.", "zh_CN", {"ticket": "A001"}).count("A001") == 1
+    assert (
+        translate(
+            "Already checked in today: your number is %(ticket)s.", "zh_CN", {"ticket": "A001"}
+        ).count("A001")
+        == 1
+    )

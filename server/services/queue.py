@@ -52,6 +52,15 @@ def current_at_counter(session: Session, counter_id: int) -> VisitStep | None:
     )
 
 
+def _at_counter(session: Session, visit_step_id: int, counter_id: int) -> tuple[Counter, VisitStep]:
+    """The counter and the ticket it acts on; refuses a ticket another counter called."""
+    counter = get_counter(session, counter_id)
+    vs = get_visit_step(session, visit_step_id)
+    if vs.counter_id != counter.id:
+        raise Forbidden("not_your_ticket", "This ticket was called by another counter.")
+    return counter, vs
+
+
 def _require_serves(counter: Counter, step_id: int) -> None:
     if step_id not in {s.id for s in counter.steps}:
         step_names = "、".join(s.name_zh for s in counter.steps) or "-"
@@ -61,11 +70,6 @@ def _require_serves(counter: Counter, step_id: int) -> None:
             counter=counter.name_zh,
             steps=step_names,
         )
-
-
-def _require_at_counter(vs: VisitStep, counter: Counter) -> None:
-    if vs.counter_id != counter.id:
-        raise Forbidden("not_your_ticket", "This ticket was called by another counter.")
 
 
 def call_next(
@@ -131,9 +135,7 @@ def recall(
     session: Session, *, visit_step_id: int, counter_id: int, actor: Actor, now=None
 ) -> VisitStep:
     now = now or clock.now()
-    counter = get_counter(session, counter_id)
-    vs = get_visit_step(session, visit_step_id)
-    _require_at_counter(vs, counter)
+    counter, vs = _at_counter(session, visit_step_id, counter_id)
     move(session, vs, Action.RECALL, actor, now, counter_id=counter.id)
     vs.recall_count += 1
     vs.called_at = now
@@ -153,9 +155,7 @@ def no_show(
 ) -> VisitStep:
     """The owner did not come: back to the end of the queue, or out once recalls are used up."""
     now = now or clock.now()
-    counter = get_counter(session, counter_id)
-    vs = get_visit_step(session, visit_step_id)
-    _require_at_counter(vs, counter)
+    counter, vs = _at_counter(session, visit_step_id, counter_id)
     if vs.state != State.CALLED.value:
         move(session, vs, Action.NO_SHOW_REQUEUE, actor, now)  # raises the clear refusal
     action = no_show_action(vs.recall_count, settings.max_recalls, settings.no_show_policy)
@@ -181,9 +181,7 @@ def start(
     session: Session, *, visit_step_id: int, counter_id: int, actor: Actor, now=None
 ) -> VisitStep:
     now = now or clock.now()
-    counter = get_counter(session, counter_id)
-    vs = get_visit_step(session, visit_step_id)
-    _require_at_counter(vs, counter)
+    counter, vs = _at_counter(session, visit_step_id, counter_id)
     move(session, vs, Action.START, actor, now, counter_id=counter.id)
     vs.started_at = now
     vs.staff_id = actor.staff_id
@@ -218,9 +216,7 @@ def complete(
     session: Session, *, visit_step_id: int, counter_id: int, actor: Actor, now=None
 ) -> VisitStep:
     now = now or clock.now()
-    counter = get_counter(session, counter_id)
-    vs = get_visit_step(session, visit_step_id)
-    _require_at_counter(vs, counter)
+    counter, vs = _at_counter(session, visit_step_id, counter_id)
     _require_serves(counter, vs.step_id)
     if vs.state == State.CALLED.value:
         # Serving began the moment the owner sat down; a counter that skips "start" still
@@ -245,9 +241,7 @@ def hold(
     now=None,
 ) -> VisitStep:
     now = now or clock.now()
-    counter = get_counter(session, counter_id)
-    vs = get_visit_step(session, visit_step_id)
-    _require_at_counter(vs, counter)
+    counter, vs = _at_counter(session, visit_step_id, counter_id)
     move(session, vs, Action.HOLD, actor, now, counter_id=counter.id, reason=reason)
     vs.note = reason
     events.visit_changed(session, vs.visit)
