@@ -9,7 +9,9 @@ from sqlalchemy import select
 from server.auth import current_actor, require
 from server.engine import NotFound
 from server.models import Counter
-from server.services import queue, snapshots
+from server.printing import jobs as print_jobs
+from server.printing import worker as print_worker
+from server.services import audit, queue, snapshots
 from server.services.settings import QueueSettings
 from server.web import body, db_session, ok, project_id
 
@@ -121,6 +123,21 @@ def api_ticket_action(counter_id: int, visit_step_id: int, action: str):
     if action == "hold":
         kwargs["reason"] = body(ReasonBody).reason
     fn(db_session(), **kwargs)
+    return _counter_answer(counter)
+
+
+@bp.post("/api/counters/<int:counter_id>/print-jobs/<int:job_id>/reprint")
+@require("staff")
+def api_reprint(counter_id: int, job_id: int):
+    """Print a receipt of this counter again (after paper was changed or the printer is back)."""
+    counter = _counter(counter_id)
+    s = db_session()
+    if job_id not in {j.id for j in print_jobs.problem_jobs(s, counter_id=counter.id, limit=100)}:
+        raise NotFound("unknown_print_job", "Unknown print job.")
+    print_jobs.reprint(s, job_id)
+    audit.record(s, current_actor(), "print.reprint", "print_job", job_id, counter_id=counter.id)
+    s.commit()
+    print_worker.wake()
     return _counter_answer(counter)
 
 

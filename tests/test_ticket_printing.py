@@ -96,3 +96,60 @@ def test_offline_printer_does_not_block_check_in_and_prints_when_back(app, venue
         assert printer.wait_for(1)
         with db.session() as s:
             assert s.scalar(select(PrintJob.state)) == "sent"
+
+
+def test_counter_sees_an_unprinted_receipt_and_prints_it_again(app, venue):
+    from datetime import datetime
+
+    from server.printing import jobs
+    from server.printing.receipts import KeyItem, KeyReceiptData, key_receipt
+    from tests.conftest import login
+
+    db = app.extensions["handover_db"]
+    keys_counter, other = venue.counters["W04"], venue.counters["W01"]
+    client = app.test_client()
+    login(client, "staff")
+    with FakePrinter() as printer:
+        printer.set_paper_out()
+        host, port = printer.address
+        with db.session() as s:
+            p = Printer(
+                project_id=venue.project_id,
+                name="钥匙窗口打印机",
+                connection="network",
+                host=host,
+                port=port,
+                counter_id=keys_counter,
+                mode="native",
+                paper_width_mm=58,
+            )
+            s.add(p)
+            s.flush()
+            receipt = key_receipt(
+                KeyReceiptData(
+                    project_name="测试花园",
+                    unit_label="1栋1单元101",
+                    items=[KeyItem("入户门钥匙", 3)],
+                    meters=[],
+                    handed_at=datetime(2026, 11, 27, 10, 0),
+                    staff_name="测试staff",
+                )
+            )
+            job = jobs.enqueue(
+                s, kind="key_receipt", receipt=receipt, printer=p, counter_id=keys_counter
+            )
+            s.commit()
+            job_id = job.id
+        worker.run_once(db.factory, timeout=0.5)
+        problems = client.get(f"/api/counters/{keys_counter}").get_json()["print_problems"]
+        assert [(j["id"], j["printer"]) for j in problems] == [(job_id, "钥匙窗口打印机")]
+        assert client.get(f"/api/counters/{other}").get_json()["print_problems"] == []
+        refused = client.post(f"/api/counters/{other}/print-jobs/{job_id}/reprint")
+        assert refused.status_code == 404
+
+        printer.set_paper_out(False)
+        answer = client.post(f"/api/counters/{keys_counter}/print-jobs/{job_id}/reprint")
+        assert answer.status_code == 200
+        worker.run_once(db.factory, timeout=1.0)
+        assert "入户门钥匙".encode("gb18030") in b"".join(printer.wait_for(1))
+        assert client.get(f"/api/counters/{keys_counter}").get_json()["print_problems"] == []

@@ -97,8 +97,23 @@
     holdReason.disabled = pending || !ok.hold;
   }
 
+  function renderPrintProblems() {
+    const box = byId("print-problems");
+    const jobs = (snap && snap.print_problems) || [];
+    box.classList.toggle("hidden", !jobs.length);
+    fill(box, jobs.map((job) => el("div", {class: "c-print-problem"},
+      el("span", {}, t("print_problem", {printer: job.printer || "-", error: job.error || t("print_waiting")})),
+      " ",
+      el("button", {class: "btn", type: "button", onclick: () => reprint(job.id)}, t("reprint")))));
+  }
+
+  function reprint(jobId) {
+    run(async () => apply(await api("POST", cfg.reprint_base + jobId + "/reprint")));
+  }
+
   function render() {
     if (!snap) return;
+    renderPrintProblems();
     renderWaiting();
     renderCurrent();
     renderHeld();

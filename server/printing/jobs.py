@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from server import clock
@@ -101,3 +101,23 @@ def reprint(
 
 def receipt_of(job: PrintJob) -> Receipt:
     return Receipt.from_dict(job.payload)
+
+
+def problem_jobs(session: Session, *, counter_id: int, limit: int = 10) -> list[PrintJob]:
+    """This counter's receipts that have not come out (failed, or retried while the printer is
+    off or out of paper): staff must see them and can print them again."""
+    return list(
+        session.scalars(
+            select(PrintJob)
+            .outerjoin(Printer, Printer.id == PrintJob.printer_id)
+            .where(
+                or_(Printer.counter_id == counter_id, PrintJob.source_counter_id == counter_id),
+                or_(
+                    PrintJob.state == "failed",
+                    and_(PrintJob.state == "queued", PrintJob.attempts > 0),
+                ),
+            )
+            .order_by(PrintJob.id.desc())
+            .limit(limit)
+        )
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from server import clock
 from server.engine import estimated_wait_minutes, typical_service_minutes
 from server.models import Counter, Project, Step, StepTransition, Visit, VisitStep, counter_steps
+from server.printing import jobs as print_jobs
 
 
 def _names(obj) -> dict[str, str]:
@@ -264,6 +265,17 @@ def counter_snapshot(session: Session, counter: Counter, day: date | None = None
         "waiting": [w for w in step_waits(session, counter.project_id, day) if w["id"] in served],
         "current": visit_status(session, current.visit) if current else None,
         "held": [visit_status(session, h.visit) for h in held],
+        "print_problems": [
+            {
+                "id": job.id,
+                "kind": job.kind,
+                "state": job.state,
+                "attempts": job.attempts,
+                "error": job.last_error,
+                "printer": job.printer.name if job.printer else None,
+            }
+            for job in print_jobs.problem_jobs(session, counter_id=counter.id)
+        ],
     }
 
 
