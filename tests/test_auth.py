@@ -3,33 +3,14 @@ job; pairing, revoking, login answers and the login redirect."""
 
 from __future__ import annotations
 
-import functools
 import re
 from urllib.parse import urlsplit
 
-import pytest
-from sqlalchemy import update
-from werkzeug import security
-
 from server import auth
 from server.i18n import translate
-from server.models import Staff
 from tests.conftest import PASSWORD, login
 
 # ---- helpers -----------------------------------------------------------------------------
-
-
-@functools.cache
-def _cheap_hash() -> str:
-    return security.generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
-
-
-@pytest.fixture(autouse=True)
-def cheap_logins(app, venue):
-    """Swap the venue's scrypt hashes (~0.1-0.3 s per login) for a one-round hash."""
-    with app.extensions["handover_db"].session() as s:
-        s.execute(update(Staff).values(password_hash=_cheap_hash()))
-        s.commit()
 
 
 # Reachable without logging in: the login itself, pairing, the owner's token pages, assets.

@@ -3,27 +3,24 @@ status page, and the error answers ({"error": {"code", "message"}}) people read 
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
-from werkzeug import security
+from sqlalchemy import func, select
 
 from server import clock
 from server.models import (
     Appointment,
     Building,
     Counter,
-    Staff,
     Step,
     StepTransition,
     Unit,
     Visit,
     VisitStep,
 )
-from tests.conftest import PASSWORD, login
+from tests.conftest import login
 
 # ---- helpers -----------------------------------------------------------------------------
 
@@ -41,20 +38,6 @@ class VenueClock:
     def __call__(self) -> datetime:
         self.at += timedelta(seconds=1)
         return self.at
-
-
-@functools.cache
-def _cheap_hash() -> str:
-    return security.generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
-
-
-@pytest.fixture(autouse=True)
-def cheap_logins(venue_clock, app, venue):
-    """Swap the venue's scrypt hashes (~0.1-0.3 s per login) for a one-round hash; the venue
-    is built on the frozen venue clock."""
-    with app.extensions["handover_db"].session() as s:
-        s.execute(update(Staff).values(password_hash=_cheap_hash()))
-        s.commit()
 
 
 @pytest.fixture(autouse=True)

@@ -3,33 +3,15 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime, time, timedelta
 
 import pytest
-from sqlalchemy import update
-from werkzeug import security
 
 from server import clock
-from server.models import Staff
 from server.realtime import socketio
-from tests.conftest import PASSWORD, login
+from tests.conftest import login
 
 # ---- helpers -----------------------------------------------------------------------------
-
-
-@functools.cache
-def _cheap_hash() -> str:
-    return security.generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
-
-
-@pytest.fixture(autouse=True)
-def cheap_logins(venue_clock, app, venue):
-    """Swap the venue's scrypt hashes (~0.1-0.3 s per login) for a one-round hash; the venue
-    is built on the frozen venue clock."""
-    with app.extensions["handover_db"].session() as s:
-        s.execute(update(Staff).values(password_hash=_cheap_hash()))
-        s.commit()
 
 
 @pytest.fixture(autouse=True)
