@@ -102,7 +102,11 @@
     const jobs = (snap && snap.print_problems) || [];
     box.classList.toggle("hidden", !jobs.length);
     fill(box, jobs.map((job) => el("div", {class: "c-print-problem"},
-      el("span", {}, t("print_problem", {printer: job.printer || "-", error: job.error || t("print_waiting")})),
+      // Staff get a plain reason; the printer's technical message stays in the tooltip.
+      el("span", {title: job.error || ""}, t("print_problem", {
+        printer: job.printer || "-",
+        error: job.state === "failed" ? t("print_failed") : t("print_waiting"),
+      })),
       " ",
       el("button", {class: "btn", type: "button", onclick: () => reprint(job.id)}, t("reprint")))));
   }
