@@ -312,6 +312,7 @@ def build_demo(
                 sort=i,
                 ticket_prefix="A",
                 default_service_minutes=minutes,
+                kind=code,
             )
             for i, (code, zh, en, minutes) in enumerate(STEPS)
         }

@@ -116,6 +116,7 @@ def build_venue(session, *, units: int = 30, day: datetime | None = None) -> Ven
             sort=i,
             ticket_prefix=prefix,
             default_service_minutes=minutes,
+            kind=code,
         )
         session.add(st)
         steps[code] = st

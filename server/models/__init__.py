@@ -2,22 +2,37 @@
 
 from .audit import AuditLog
 from .base import Base
+from .board import Notice
 from .evidence import (
+    ChecklistItem,
     Defect,
+    DefectCategory,
+    DefectPhoto,
+    Department,
     DocumentType,
     FeePayment,
     FeeType,
+    InspectionCheck,
     InspectionResult,
+    InspectionRoom,
     KeyHandover,
+    KeyHandoverItem,
     KeyItemType,
+    KnownIssue,
+    KnownIssueCheck,
+    MeterReading,
+    MeterType,
     OwnerRequest,
     StandardResponse,
+    StoredFile,
+    UnitFee,
     UnitKeyItem,
     VisitDocument,
 )
-from .people import DEVICE_KINDS, ROLES, Device, Staff
+from .followup import CaseNote, FollowUpCase, LetterTemplate, UrgingLetter
+from .people import DEVICE_KINDS, ROLES, Device, Staff, StaffSession
 from .plan import Counter, Step, counter_steps
-from .project import Appointment, Building, Owner, Project, Unit, UnitOwner
+from .project import Appointment, Building, Owner, Project, Unit, UnitOwner, UnitType
 from .visits import StepTransition, TicketCounter, Visit, VisitStep
 
 __all__ = [
@@ -27,26 +42,46 @@ __all__ = [
     "AuditLog",
     "Base",
     "Building",
+    "CaseNote",
+    "ChecklistItem",
     "Counter",
     "Defect",
+    "DefectCategory",
+    "DefectPhoto",
+    "Department",
     "Device",
     "DocumentType",
     "FeePayment",
     "FeeType",
+    "FollowUpCase",
+    "InspectionCheck",
     "InspectionResult",
+    "InspectionRoom",
     "KeyHandover",
+    "KeyHandoverItem",
     "KeyItemType",
+    "KnownIssue",
+    "KnownIssueCheck",
+    "LetterTemplate",
+    "MeterReading",
+    "MeterType",
+    "Notice",
     "Owner",
     "OwnerRequest",
     "Project",
     "Staff",
+    "StaffSession",
     "StandardResponse",
     "Step",
     "StepTransition",
+    "StoredFile",
     "TicketCounter",
     "Unit",
+    "UnitFee",
     "UnitKeyItem",
     "UnitOwner",
+    "UnitType",
+    "UrgingLetter",
     "Visit",
     "VisitDocument",
     "VisitStep",

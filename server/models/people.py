@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, CreatedAt
@@ -22,6 +22,9 @@ class Staff(CreatedAt, Base):
     department: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # Failed logins in a row and until when the account is locked (brute-force limit).
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Device(CreatedAt, Base):
@@ -37,3 +40,20 @@ class Device(CreatedAt, Base):
     area: Mapped[str | None] = mapped_column(String(40))
     revoked: Mapped[bool] = mapped_column(default=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Per-device settings, e.g. a display's filter: {"steps": ["inspect"], "areas": ["验房区"]}.
+    settings: Mapped[dict | None] = mapped_column(JSON)
+
+
+class StaffSession(CreatedAt, Base):
+    """A staff login, held server-side: the cookie carries only a random id whose hash is here,
+    so logout, revocation and password changes end it at once."""
+
+    __tablename__ = "staff_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))

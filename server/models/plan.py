@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -28,6 +30,10 @@ class Step(Base):
     # Used for the wait estimate until today's own measurements exist.
     default_service_minutes: Mapped[int] = mapped_column(default=8)
     active: Mapped[bool] = mapped_column(default=True)
+    # Which panel the counter shows: verify | fees | sign | inspect | keys | generic.
+    kind: Mapped[str] = mapped_column(String(20), default="generic")
+    # A required step must be done (or skipped by a supervisor) before later ones that need it.
+    required: Mapped[bool] = mapped_column(default=True)
 
     def name(self, locale: str) -> str:
         return self.name_en if locale.startswith("en") else self.name_zh
@@ -42,7 +48,13 @@ class Counter(Base):
     name_zh: Mapped[str] = mapped_column(String(40))  # "1号窗口"
     name_en: Mapped[str] = mapped_column(String(60))  # "Counter 1"
     area: Mapped[str | None] = mapped_column(String(40))  # display filter, e.g. "A区"
+    # Where an owner finds it: "大厅A区 1号窗口", for inspection teams the building they go to.
+    location_zh: Mapped[str | None] = mapped_column(String(80))
+    location_en: Mapped[str | None] = mapped_column(String(120))
     is_open: Mapped[bool] = mapped_column(default=True)
+    # The staff member who holds this counter now (one at a time; a supervisor may take over).
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    staffed_since: Mapped[datetime | None] = mapped_column(DateTime)
 
     steps: Mapped[list[Step]] = relationship(secondary=counter_steps, order_by="Step.sort")
 

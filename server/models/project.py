@@ -20,6 +20,16 @@ class Project(CreatedAt, Base):
     # Arrivals this many minutes before their slot count as on time (appointment fairness).
     early_grace_minutes: Mapped[int] = mapped_column(default=30)
     walk_in_allowed: Mapped[bool] = mapped_column(default=True)
+    # The plan's queue rules; None: the server's configuration (MAX_RECALLS, NO_SHOW_POLICY).
+    max_recalls: Mapped[int | None]
+    no_show_policy: Mapped[str | None] = mapped_column(String(20))
+    # Floor view colours: a step's longest current wait above these turns amber / red.
+    wait_amber_minutes: Mapped[int] = mapped_column(default=20)
+    wait_red_minutes: Mapped[int] = mapped_column(default=40)
+    # On notices and urging letters.
+    contact_name: Mapped[str | None] = mapped_column(String(60))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(200))
 
     buildings: Mapped[list[Building]] = relationship(
         back_populates="project", order_by="Building.sort"
@@ -39,6 +49,19 @@ class Building(Base):
     units: Mapped[list[Unit]] = relationship(back_populates="building")
 
 
+class UnitType(Base):
+    """户型: units of one layout share a floor plan (for pinning defects)."""
+
+    __tablename__ = "unit_types"
+    __table_args__ = (UniqueConstraint("project_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    code: Mapped[str] = mapped_column(String(30))  # "A1"
+    name: Mapped[str] = mapped_column(String(60))  # "A1户型 三室两厅"
+    area_m2: Mapped[float | None]
+    floor_plan_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+
+
 class Unit(Base):
     __tablename__ = "units"
     __table_args__ = (UniqueConstraint("building_id", "entrance", "room"),)
@@ -52,8 +75,10 @@ class Unit(Base):
     # Printed on the handover notice as a QR code; the kiosk scans it.
     notice_code: Mapped[str] = mapped_column(String(64), unique=True)
     handed_over: Mapped[bool] = mapped_column(default=False)
+    unit_type_id: Mapped[int | None] = mapped_column(ForeignKey("unit_types.id"))
 
     building: Mapped[Building] = relationship(back_populates="units")
+    unit_type: Mapped[UnitType | None] = relationship()
     owners: Mapped[list[UnitOwner]] = relationship(
         back_populates="unit", order_by="UnitOwner.position"
     )
@@ -75,7 +100,11 @@ class Owner(CreatedAt, Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     name: Mapped[str] = mapped_column(String(60))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
-    id_last4: Mapped[str | None] = mapped_column(String(4))  # never the whole ID number
+    id_last4: Mapped[str | None] = mapped_column(String(4))
+    # The whole ID number (身份证号): the import's stable key; shown masked except to roles
+    # that need it. id_last6 serves the kiosk's manual lookup.
+    id_number: Mapped[str | None] = mapped_column(String(30), index=True)
+    id_last6: Mapped[str | None] = mapped_column(String(6))
 
     @property
     def masked_phone(self) -> str:

@@ -33,6 +33,12 @@ class Visit(Base):
         String(20), default="active"
     )  # active|finished|cancelled|out
     priority_class: Mapped[str] = mapped_column(String(20), default="normal")
+    # Asked for at the kiosk (elderly, disabled, pregnant); staff confirm it into priority_class.
+    priority_requested: Mapped[str | None] = mapped_column(String(20))
+    # Who came: owner | co_owner | agent (the counter then checks the power of attorney).
+    party_role: Mapped[str] = mapped_column(String(20), default="owner")
+    # Accepted without an appointment today, by the project's walk-in policy.
+    walk_in: Mapped[bool] = mapped_column(default=False)
     agent_name: Mapped[str | None] = mapped_column(String(60))  # 受托人, with power of attorney
     checked_in_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
