@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, send_from_directory
+from flask_wtf.csrf import CSRFProtect
 
 from server import clock, i18n, realtime, sockets
 from server.config import default_instance_path, load_config
@@ -15,6 +16,7 @@ from server.engine import DomainError
 from server.web import error_response
 
 ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -39,6 +41,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         db.scoped.remove()
 
     i18n.init_app(app)
+    # Gives every template csrf_token(); base.html puts it in a meta tag and ui.js's api()
+    # sends it as X-CSRFToken. Enforcement is switched on with WTF_CSRF_CHECK_DEFAULT.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session, not one hour
+    csrf.init_app(app)
 
     @app.errorhandler(DomainError)
     def _domain_error(err: DomainError):

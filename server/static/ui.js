@@ -54,6 +54,7 @@
   /** JSON over fetch; throws Error(message) with the server's translated message. */
   async function api(method, url, body) {
     const opts = {method, credentials: "same-origin", headers: {Accept: "application/json"}};
+    if (method !== "GET") opts.headers["X-CSRFToken"] = csrfToken();
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
@@ -75,7 +76,12 @@
     return data;
   }
 
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
   function byId(id) { return document.getElementById(id); }
 
-  window.UI = {cfg, t, el, fill, name, api, byId};
+  window.UI = {cfg, t, el, fill, name, api, byId, csrfToken};
 })();

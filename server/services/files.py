@@ -1,0 +1,115 @@
+"""Evidence files (signatures, defect photos, floor plans) kept under the instance folder.
+
+Every upload is checked before anything is stored: it must be an image Pillow can open, of an
+allowed format, under the size limit. Photos are re-encoded (which drops EXIF, GPS included)
+and scaled down; a file is named by its content hash and never overwritten. A `client_id`
+(made on the tablet) makes a retried upload return the file it already stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.engine import Invalid
+from server.models import StoredFile
+
+from .actor import Actor
+
+MAX_UPLOAD_BYTES = 12 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a decompression bomb is refused, not decoded
+# kind -> (longest side in px after resizing, stored format)
+KINDS = {
+    "signature": (1200, "PNG"),
+    "photo": (1600, "JPEG"),
+    "floor_plan": (2400, "PNG"),
+}
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP"}
+MIME = {"PNG": "image/png", "JPEG": "image/jpeg"}
+
+
+def _open_image(data: bytes) -> Image.Image:
+    if not data:
+        raise Invalid("empty_file", "The file is empty.")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Invalid(
+            "file_too_large",
+            "The file is too large (at most %(mb)s MB).",
+            mb=MAX_UPLOAD_BYTES // (1024 * 1024),
+        )
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.format not in ALLOWED_FORMATS:
+            raise Invalid("not_an_image", "This file is not a picture (JPEG or PNG).")
+        if img.width * img.height > MAX_PIXELS:
+            raise Invalid("image_too_large", "The picture is too large.")
+        img.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError):
+        raise Invalid("not_an_image", "This file is not a picture (JPEG or PNG).") from None
+    return img
+
+
+def _normalise(img: Image.Image, kind: str) -> tuple[bytes, str, int, int]:
+    longest, fmt = KINDS[kind]
+    img = ImageOps.exif_transpose(img)  # keep what the camera meant, then drop the EXIF
+    img.thumbnail((longest, longest))
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        img.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+    else:
+        if img.mode not in ("RGB", "RGBA", "L", "LA"):
+            img = img.convert("RGBA")
+        img.save(out, "PNG", optimize=True)
+    return out.getvalue(), MIME[fmt], img.width, img.height
+
+
+def store_image(
+    session: Session,
+    instance_path: str | Path,
+    data: bytes,
+    *,
+    kind: str,
+    actor: Actor,
+    client_id: str | None = None,
+) -> StoredFile:
+    """Validates, normalises and stores an image; flushes the row (the caller commits)."""
+    if kind not in KINDS:
+        raise Invalid("bad_file_kind", "Unknown kind of file.")
+    if client_id:
+        existing = session.scalar(select(StoredFile).where(StoredFile.client_id == client_id))
+        if existing is not None:
+            return existing
+    content, mime, width, height = _normalise(_open_image(data), kind)
+    digest = hashlib.sha256(content).hexdigest()
+    ext = "png" if mime == "image/png" else "jpg"
+    rel = Path("files") / kind / digest[:2] / f"{digest}.{ext}"
+    path = Path(instance_path) / rel
+    if not path.exists():  # same content, same name: never overwritten, never duplicated
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(content)
+        tmp.replace(path)
+    row = StoredFile(
+        kind=kind,
+        path=rel.as_posix(),
+        mime=mime,
+        size=len(content),
+        sha256=digest,
+        width=width,
+        height=height,
+        client_id=client_id,
+        staff_id=actor.staff_id,
+        device_id=actor.device_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def file_path(instance_path: str | Path, stored: StoredFile) -> Path:
+    return Path(instance_path) / stored.path
