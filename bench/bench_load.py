@@ -91,6 +91,8 @@ class Server:
             "HANDOVER_INSTANCE_PATH": instance,
             "HANDOVER_THREADS": str(threads),
             "HANDOVER_LOG_LEVEL": "WARNING",
+            # The server runs the code next to this benchmark (a copy of another commit too).
+            "PYTHONPATH": str(ROOT),
         }
         self.log = open(Path(instance) / "server.log", "wb")  # noqa: SIM115
         exe = Path(sys.executable).parent / "handover"
