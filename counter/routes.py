@@ -11,7 +11,7 @@ from server.engine import NotFound
 from server.models import Counter
 from server.printing import jobs as print_jobs
 from server.printing import worker as print_worker
-from server.services import audit, queue, snapshots
+from server.services import audit, events, queue, snapshots
 from server.services.settings import QueueSettings
 from server.web import body, db_session, ok, project_id
 
@@ -50,10 +50,16 @@ def _visit_in_project(visit_id: int):
     return visit
 
 
-def _counter_answer(counter: Counter, status: int = 200):
+def _counter_data(counter: Counter) -> dict:
     s = db_session()
-    s.expire_all()
-    return ok(snapshots.counter_snapshot(s, counter), status)
+    done = events.published(s)  # what the screens were just sent: not built twice
+    if done is None:
+        return snapshots.counter_snapshot(s, counter)
+    return snapshots.counter_snapshot(s, counter, queue=done.queue, statuses=done.statuses)
+
+
+def _counter_answer(counter: Counter, status: int = 200):
+    return ok(_counter_data(counter), status)
 
 
 @bp.get("/counter/")
@@ -96,9 +102,7 @@ def api_counter(counter_id: int):
 def api_call_next(counter_id: int):
     counter = _counter(counter_id)
     vs = queue.call_next(db_session(), counter_id=counter.id, actor=current_actor())
-    answer = snapshots.counter_snapshot(db_session(), counter)
-    answer["queue_empty"] = vs is None
-    return ok(answer)
+    return ok({**_counter_data(counter), "queue_empty": vs is None})
 
 
 _TICKET_ACTIONS = {

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from server.auth import current_actor, require
 from server.i18n import request_locale
 from server.printing import worker as print_worker
-from server.services import checkin, snapshots
+from server.services import checkin, events
 from server.web import body, db_session, ok, project_id
 
 bp = Blueprint("kiosk", __name__, static_folder="static", static_url_path="/kiosk/static")
@@ -77,6 +77,5 @@ def api_check_in():
         locale=request_locale(),
     )
     print_worker.wake()
-    return ok(
-        {**snapshots.visit_status(s, visit), "status_url": status_url(visit.status_token)}, 201
-    )
+    status = events.published(s).statuses[visit.id]  # as just sent to the screens
+    return ok({**status, "status_url": status_url(visit.status_token)}, 201)

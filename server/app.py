@@ -6,12 +6,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, send_from_directory
+from flask import Flask, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
 from server import clock, i18n, realtime, sockets
 from server.config import default_instance_path, load_config
-from server.db import Database
+from server.db import Database, reading, writing
 from server.engine import DomainError
 from server.web import error_response
 
@@ -39,6 +39,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.teardown_appcontext
     def _remove_session(_exc):
         db.scoped.remove()
+
+    @app.before_request
+    def _auth_without_write_lock():
+        # The auth check (and a whole GET) reads without SQLite's write lock; anything else
+        # then writes with it from its first query on (see server/db.py).
+        from server.auth import current_actor
+
+        session = db.scoped()
+        reading(session)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            current_actor()
+            writing(session)
 
     i18n.init_app(app)
     # Gives every template csrf_token(); base.html puts it in a meta tag and ui.js's api()

@@ -1,12 +1,19 @@
 """Engine and sessions.
 
-SQLite: WAL, busy_timeout, foreign keys, and every transaction opened with BEGIN IMMEDIATE so
-that a read-then-claim (call-next) cannot interleave with another writer. PostgreSQL: plain
-READ COMMITTED; claims use FOR UPDATE SKIP LOCKED (see services.queue).
+SQLite (WAL, busy_timeout, foreign keys): a transaction opens with BEGIN IMMEDIATE, so that a
+read-then-write (call-next's claim, the ticket number) cannot interleave with another writer,
+unless its session was switched to reads with `reading()`: then it opens with a plain (deferred)
+BEGIN, which in WAL mode takes no lock at all and never waits for a writer. Requests that only
+read, the auth check of every request and the answers built after a change run that way;
+`writing()` switches back (ending the read first, so the write starts from a fresh snapshot:
+SQLite cannot upgrade an old read snapshot to a write). Immediate stays the default, so code
+that never says which gets the safe behaviour. PostgreSQL: plain READ COMMITTED either way;
+claims use FOR UPDATE SKIP LOCKED (see services.queue).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,9 +48,80 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
+    # Writers of this process queue on a lock of their own before BEGIN IMMEDIATE: a thread
+    # waiting here wakes the moment the writer before it commits, where SQLite's busy handler
+    # would poll on a sleep timer (up to 100 ms a nap: the multi-second tail under load).
+    # Another process (CLI, a second server) still meets SQLite's own busy handling.
+    write_lock = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get(_BEGIN, "IMMEDIATE")
+        if mode == "IMMEDIATE":
+            # With a timeout: a thread that already writes on another connection falls back to
+            # SQLite's busy handling instead of waiting for itself.
+            if write_lock.acquire(timeout=30):
+                conn.connection.info[_HOLDS] = write_lock
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release(conn.connection.info)
+            raise
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn):
+        # Commit now, so that the next writer starts only once this one is on disk.
+        try:
+            conn.connection.dbapi_connection.commit()
+        finally:
+            _release(conn.connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn):
+        try:
+            conn.connection.dbapi_connection.rollback()
+        finally:
+            _release(conn.connection.info)
+
+    @event.listens_for(engine, "reset")
+    def _on_reset(_dbapi_conn, record, _reset_state):
+        _release(record.info)  # returned to the pool mid-transaction
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi_conn, record, _exc):
+        _release(record.info)
+
+
+_HOLDS = "handover_write_lock"
+
+
+def _release(info: dict) -> None:
+    lock = info.pop(_HOLDS, None)
+    if lock is not None:
+        lock.release()
+
+
+_BEGIN = "sqlite_begin"
+
+
+def _switch(session: Session, mode: str) -> None:
+    if session.execution_options.get(_BEGIN, "IMMEDIATE") == mode or is_postgres(session):
+        return
+    if session.in_transaction():
+        session.commit()  # ends the current transaction; loaded objects stay (no expiry)
+    # Applied when the session next takes a connection, i.e. before its BEGIN.
+    session.execution_options = session.execution_options.union({_BEGIN: mode})
+
+
+def reading(session: Session) -> None:
+    """From now on this session's transactions take no lock on SQLite (no-op on PostgreSQL)."""
+    _switch(session, "DEFERRED")
+
+
+def writing(session: Session) -> None:
+    """From now on this session's transactions start with the write lock (SQLite). Call before
+    the first read a write depends on: what was read before belongs to an older snapshot."""
+    _switch(session, "IMMEDIATE")
 
 
 def is_postgres(session_or_engine) -> bool:

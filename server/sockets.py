@@ -16,6 +16,7 @@ from server.i18n import request_locale, translate
 from server.models import Counter, Visit
 from server.services import snapshots
 from server.services.actor import Actor
+from server.db import reading
 from server.web import db_session, project_id
 
 _actors: dict[str, Actor | None] = {}
@@ -32,6 +33,7 @@ def _refuse(message: str) -> None:
 def snapshot_for(view: str, actor: Actor | None, auth: dict) -> tuple[list[str], dict]:
     """Rooms to join and the snapshot to send; refuses what the actor may not see."""
     s = db_session()
+    reading(s)  # a snapshot never needs the write lock
     if view == "status":
         token = str(auth.get("token") or "")[:100]
         visit = s.scalar(select(Visit).where(Visit.status_token == token)) if token else None

@@ -5,10 +5,22 @@ from .errors import DomainError, Forbidden, IllegalTransition, Invalid, NotFound
 from .numbering import format_ticket, parse_ticket
 from .ordering import fair_queue_time, priority_rank, queue_key
 from .routing import next_step_index
-from .states import Action, State, apply, no_show_action
+from .states import (
+    AT_COUNTER,
+    FINAL_STATES,
+    OPEN_STATES,
+    Action,
+    State,
+    VisitStatus,
+    apply,
+    no_show_action,
+)
 from .waits import estimated_wait_minutes, typical_service_minutes
 
 __all__ = [
+    "AT_COUNTER",
+    "FINAL_STATES",
+    "OPEN_STATES",
     "Action",
     "DomainError",
     "Forbidden",
@@ -16,6 +28,7 @@ __all__ = [
     "Invalid",
     "NotFound",
     "State",
+    "VisitStatus",
     "apply",
     "estimated_wait_minutes",
     "fair_queue_time",

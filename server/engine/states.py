@@ -41,7 +41,15 @@ class Action(StrEnum):
     CANCEL = "cancel"
 
 
+class VisitStatus(StrEnum):
+    ACTIVE = "active"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    OUT = "out"  # left as a no-show
+
+
 OPEN_STATES = frozenset({State.WAITING, State.CALLED, State.SERVING, State.HELD})
+AT_COUNTER = frozenset({State.CALLED, State.SERVING})  # the one ticket a counter is busy with
 FINAL_STATES = frozenset({State.DONE, State.SKIPPED, State.NO_SHOW, State.CANCELLED})
 
 TRANSITIONS: dict[tuple[State, Action], State] = {

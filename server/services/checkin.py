@@ -12,12 +12,31 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server import clock
-from server.engine import Action, Invalid, NotFound, fair_queue_time, format_ticket, priority_rank
-from server.models import Appointment, Project, Step, TicketCounter, Unit, Visit, VisitStep
+from server.db import writing
+from server.engine import (
+    Action,
+    Invalid,
+    NotFound,
+    State,
+    VisitStatus,
+    fair_queue_time,
+    format_ticket,
+    priority_rank,
+)
+from server.models import (
+    Appointment,
+    Project,
+    Step,
+    TicketCounter,
+    Unit,
+    UnitOwner,
+    Visit,
+    VisitStep,
+)
 
 from . import audit, events, tickets
 from .actor import Actor
-from .transitions import move
+from .transitions import record
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 
@@ -51,16 +70,24 @@ def next_ticket_seq(session: Session, project_id: int, day, prefix: str) -> int:
     return session.execute(stmt).scalar_one()
 
 
-def find_unit(session: Session, project_id: int, code: str) -> Unit:
-    unit = session.scalar(
-        select(Unit).where(Unit.project_id == project_id, Unit.notice_code == code)
+def find_unit(session: Session, project_id: int, code: str) -> tuple[Unit, int | None]:
+    """The unit of a notice code and its principal owner's id, in one query."""
+    first_owner = (
+        select(UnitOwner.owner_id)
+        .where(UnitOwner.unit_id == Unit.id)
+        .order_by(UnitOwner.position)
+        .limit(1)
+        .scalar_subquery()
     )
-    if unit is None:
+    row = session.execute(
+        select(Unit, first_owner).where(Unit.project_id == project_id, Unit.notice_code == code)
+    ).first()
+    if row is None:
         raise NotFound(
             "unknown_code",
             "This code is not on our list for this project. Please ask a staff member for help.",
         )
-    return unit
+    return row[0], row[1]
 
 
 def _appointment_for(
@@ -105,27 +132,31 @@ def check_in(
 ) -> Visit:
     """`status_url(token)` gives the owner's status link; with it, the kiosk's printer (if any)
     gets the ticket in the same transaction, so a printed ticket always has a visit and a
-    visit always has its print job."""
+    visit always has its print job.
+
+    The ticket number is taken last, just before the inserts and the commit: on PostgreSQL its
+    row lock is what every kiosk queues on, so it is held for as short a time as possible."""
     now = now or clock.now()
     code = normalise_code(code)
+    writing(session)
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound("unknown_project", "Unknown project.")
-    unit = find_unit(session, project_id, code)
+    unit, owner_id = find_unit(session, project_id, code)
     if unit.handed_over:
         raise Invalid("already_handed_over", "This unit has already been handed over.")
     existing = session.scalar(
-        select(Visit).where(
+        select(Visit.ticket_no).where(
             Visit.unit_id == unit.id,
             Visit.day == now.date(),
-            Visit.status.in_(("active", "finished")),
+            Visit.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
         )
     )
     if existing is not None:
         raise Invalid(
             "already_checked_in",
             "Already checked in today: your number is %(ticket)s.",
-            ticket=existing.ticket_no,
+            ticket=existing,
         )
     appt = _appointment_for(session, unit, project, now)
     steps = session.scalars(
@@ -133,14 +164,19 @@ def check_in(
     ).all()
     if not steps:
         raise Invalid("no_steps", "No steps are configured for this project.")
+    printer = (
+        tickets.printer_for(session, actor.device_id) if status_url is not None else None
+    )
+    slot_start = datetime.combine(appt.day, appt.slot_start) if appt else None
+    queue_at = fair_queue_time(now, slot_start, timedelta(minutes=project.early_grace_minutes))
+    rank = priority_rank(priority_class)
 
     prefix = steps[0].ticket_prefix
     seq = next_ticket_seq(session, project_id, now.date(), prefix)
-    owner = unit.owners[0].owner if unit.owners else None
     visit = Visit(
         project_id=project_id,
         unit_id=unit.id,
-        owner_id=owner.id if owner else None,
+        owner_id=owner_id,
         appointment_id=appt.id if appt else None,
         day=now.date(),
         ticket_no=format_ticket(prefix, seq),
@@ -150,17 +186,16 @@ def check_in(
         checked_in_at=now,
         current_step_id=steps[0].id,
     )
-    slot_start = datetime.combine(appt.day, appt.slot_start) if appt else None
-    queue_at = fair_queue_time(now, slot_start, timedelta(minutes=project.early_grace_minutes))
-    rank = priority_rank(priority_class)
+    visit.unit = unit
+    # Every step carries the ticket's sequence: check-in order breaks ties in each queue.
     for i, step in enumerate(steps):
         visit.steps.append(VisitStep(step_id=step.id, sort=i, priority_rank=rank, seq=seq))
+    first = visit.steps[0]
+    first.state = State.WAITING  # its history row follows once the row has an id
+    first.queue_at = queue_at
     session.add(visit)
     session.flush()
-    first = visit.steps[0]
-    first.queue_at = queue_at
-    first.seq = visit.id
-    move(session, first, Action.ENQUEUE, actor, now)
+    record(session, first, State.PENDING, Action.ENQUEUE, actor, now)
     audit.record(
         session,
         actor,
@@ -171,14 +206,16 @@ def check_in(
         unit_id=unit.id,
         appointment_id=visit.appointment_id,
     )
-    if status_url is not None:
+    if printer is not None:
         tickets.queue_ticket_print(
             session,
             visit,
+            printer=printer,
+            project_name=project.name,
             status_url=status_url(visit.status_token),
             device_id=actor.device_id,
             locale=locale,
         )
-    events.visit_changed(session, visit)
     session.commit()
+    events.visit_changed(session, visit.id)
     return visit

@@ -1,38 +1,52 @@
-"""Which events a change produces and for whom. Payloads are built here, before commit;
-`server.realtime` sends them once the commit has succeeded."""
+"""Which events a change produces and for whom.
+
+Called by a service right after its commit: the payloads are built once, from the committed
+rows, with the write lock already released (on SQLite in a read transaction that takes no
+lock; on PostgreSQL after the row locks are gone), then published through `server.realtime`,
+which sends them when that read transaction ends. What was built is kept on the session
+(`published`), so the request's answer reuses it instead of building it again.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass, field
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from server import realtime as rt
-from server.models import Counter, Step, StepTransition, Visit, VisitStep
+from server.db import reading
+from server.models import Counter, Step, StepTransition
 
 from . import snapshots
 
+_PUBLISHED = "handover_published"
+
+
+@dataclass
+class Published:
+    """What the screens were just sent after a change."""
+
+    queue: dict[str, Any]
+    statuses: dict[int, dict[str, Any]] = field(default_factory=dict)  # visit id -> status
+
+
+def published(session: Session) -> Published | None:
+    return session.info.get(_PUBLISHED)
+
 
 def visit_changed(
-    session: Session, visit: Visit, *, called: VisitStep | None = None, recall: bool = False
-) -> None:
-    session.flush()
-    status = snapshots.visit_status(session, visit)
-    rt.publish(session, rt.VISIT_UPDATED, status, [rt.status_room(visit.status_token), rt.STAFF])
-    rt.publish(
-        session,
-        rt.QUEUE_CHANGED,
-        snapshots.queue_state(session, visit.project_id, visit.day),
-        [rt.DISPLAY, rt.STAFF, rt.SUPERVISOR],
-    )
-    if called is not None:
-        transition = session.scalar(
-            select(StepTransition)
-            .where(StepTransition.visit_step_id == called.id)
-            .order_by(StepTransition.id.desc())
-            .limit(1)
-        )
+    session: Session, visit_id: int, *, called: StepTransition | None = None
+) -> Published:
+    """After the commit of a change to one visit: its status to the owner and staff, the queue
+    to every screen, and for a call (or recall) the number to the boards."""
+    reading(session)
+    visit = snapshots.load_visit(session, visit_id)
+    queue = snapshots.queue_state(session, visit.project_id, visit.day)  # loads steps, counters
+    status = snapshots.visit_status(session, visit, queue=queue)
+    if called is not None:  # first: the boards are what the owner in the hall is watching
         payload = snapshots.call_payload(
-            transition,
+            called,
             visit,
             session.get(Counter, called.counter_id),
             session.get(Step, called.step_id),
@@ -43,3 +57,8 @@ def visit_changed(
             payload,
             [rt.DISPLAY, rt.STAFF, rt.SUPERVISOR, rt.status_room(visit.status_token)],
         )
+    rt.publish(session, rt.VISIT_UPDATED, status, [rt.status_room(visit.status_token), rt.STAFF])
+    rt.publish(session, rt.QUEUE_CHANGED, queue, [rt.DISPLAY, rt.STAFF, rt.SUPERVISOR])
+    session.commit()  # ends the read transaction: the events leave now
+    done = session.info[_PUBLISHED] = Published(queue=queue, statuses={visit.id: status})
+    return done

@@ -1,46 +1,63 @@
 """Counter actions: call next, recall, no-show, start, complete, hold, release, transfer, skip,
-cancel. Each refuses illegal moves before changing anything, commits, then announces."""
+cancel.
+
+Each one: `writing(session)` (SQLite: the write lock from the first read the change depends
+on), refuse illegal moves before changing anything, change, commit, then `events.visit_changed`
+builds what the screens show from the committed rows, outside the write lock.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server import clock
+from server.db import is_postgres, writing
 from server.engine import (
+    AT_COUNTER,
+    OPEN_STATES,
     Action,
     Forbidden,
     Invalid,
     NotFound,
     State,
+    VisitStatus,
     next_step_index,
     no_show_action,
 )
-from server.models import Counter, Step, Unit, Visit, VisitStep
+from server.models import Counter, Step, Visit, VisitStep, counter_steps
 
-from . import audit, events
+from . import audit, events, service_times
 from .actor import Actor
+from .queue_rules import QUEUE_ORDER, enqueue, requeue_at_end
 from .settings import QueueSettings
-from .transitions import move
-
-OPEN = ("called", "serving")
+from .transitions import move, record
 
 
 def get_counter(session: Session, counter_id: int, *, lock: bool = False) -> Counter:
-    stmt = select(Counter).where(Counter.id == counter_id)
-    if lock:
-        # Serialises two presses on the same counter (PostgreSQL; SQLite is serialised already).
-        stmt = stmt.with_for_update()
-    counter = session.scalar(stmt)
+    if lock and is_postgres(session):
+        # Serialises two presses on the same counter (SQLite's write lock does it already).
+        counter = session.get(Counter, counter_id, with_for_update=True, populate_existing=True)
+    else:
+        counter = session.get(Counter, counter_id)
     if counter is None:
         raise NotFound("unknown_counter", "Unknown counter.")
     return counter
 
 
 def get_visit_step(session: Session, visit_step_id: int) -> VisitStep:
-    vs = session.get(VisitStep, visit_step_id)
+    """The ticket with its visit, the visit's unit and owner and all its steps (two queries)."""
+    vs = session.get(
+        VisitStep,
+        visit_step_id,
+        options=[
+            joinedload(VisitStep.visit).joinedload(Visit.unit),
+            joinedload(VisitStep.visit).joinedload(Visit.owner),
+            joinedload(VisitStep.visit).selectinload(Visit.steps),
+        ],
+    )
     if vs is None:
         raise NotFound("unknown_ticket", "Unknown ticket.")
     return vs
@@ -48,12 +65,13 @@ def get_visit_step(session: Session, visit_step_id: int) -> VisitStep:
 
 def current_at_counter(session: Session, counter_id: int) -> VisitStep | None:
     return session.scalar(
-        select(VisitStep).where(VisitStep.counter_id == counter_id, VisitStep.state.in_(OPEN))
+        select(VisitStep).where(VisitStep.counter_id == counter_id, VisitStep.state.in_(AT_COUNTER))
     )
 
 
 def _at_counter(session: Session, visit_step_id: int, counter_id: int) -> tuple[Counter, VisitStep]:
     """The counter and the ticket it acts on; refuses a ticket another counter called."""
+    writing(session)
     counter = get_counter(session, counter_id)
     vs = get_visit_step(session, visit_step_id)
     if vs.counter_id != counter.id:
@@ -72,22 +90,65 @@ def _require_serves(counter: Counter, step_id: int) -> None:
         )
 
 
+def _claim(session: Session, counter: Counter, actor: Actor, now: datetime) -> VisitStep | None:
+    """One conditional UPDATE: the first waiting visit of the counter's steps becomes called
+    here, unless the counter is already busy with one. The row is chosen by a sub-select with
+    FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite holds the write lock): two counters pressing at
+    the same moment never get the same visit, and a locked row is skipped, not waited on."""
+    candidate = (
+        select(VisitStep.id)
+        .join(Visit, Visit.id == VisitStep.visit_id)
+        .where(
+            VisitStep.state == State.WAITING,
+            VisitStep.step_id.in_(
+                select(counter_steps.c.step_id).where(counter_steps.c.counter_id == counter.id)
+            ),
+            Visit.day == now.date(),
+            Visit.project_id == counter.project_id,
+        )
+        .order_by(*QUEUE_ORDER)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=VisitStep)
+        .scalar_subquery()
+    )
+    busy = exists().where(VisitStep.counter_id == counter.id, VisitStep.state.in_(AT_COUNTER))
+    return session.scalars(
+        update(VisitStep)
+        .where(VisitStep.id == candidate, VisitStep.state == State.WAITING, ~busy)
+        .values(
+            state=State.CALLED,
+            counter_id=counter.id,
+            staff_id=actor.staff_id,
+            called_at=now,
+            recall_count=0,
+        )
+        .returning(VisitStep)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).one_or_none()
+
+
 def call_next(
     session: Session, *, counter_id: int, actor: Actor, now: datetime | None = None
 ) -> VisitStep | None:
-    """Claims the first waiting visit among the counter's steps; None when the queue is empty.
-
-    The claim is one conditional UPDATE on the row chosen by a sub-select with FOR UPDATE SKIP
-    LOCKED (PostgreSQL) inside a BEGIN IMMEDIATE transaction (SQLite): two counters pressing at
-    the same moment never get the same visit, and a locked row is skipped, not waited on.
-    """
+    """Claims the first waiting visit among the counter's steps; None when the queue is empty."""
     now = now or clock.now()
+    writing(session)
     counter = get_counter(session, counter_id, lock=True)
     if not counter.is_open:
         raise Invalid("counter_closed", "This counter is closed. Open it first.")
-    step_ids = [s.id for s in counter.steps]
-    if not step_ids:
-        raise Invalid("counter_has_no_steps", "This counter serves no step.")
+    vs = _claim(session, counter, actor, now)
+    if vs is None:
+        _refuse_if_cannot_call(session, counter)
+        session.commit()
+        return None
+    called = record(session, vs, State.WAITING, Action.CALL, actor, now, counter_id=counter.id)
+    session.commit()
+    events.visit_changed(session, vs.visit_id, called=called)
+    return vs
+
+
+def _refuse_if_cannot_call(session: Session, counter: Counter) -> None:
+    """Nothing was claimed: say why when it is not simply an empty queue."""
     busy = current_at_counter(session, counter.id)
     if busy is not None:
         raise Invalid(
@@ -95,40 +156,8 @@ def call_next(
             "Finish %(ticket)s first (complete, hold or mark as no-show).",
             ticket=busy.visit.ticket_no,
         )
-    candidate = (
-        select(VisitStep.id)
-        .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(
-            VisitStep.state == State.WAITING.value,
-            VisitStep.step_id.in_(step_ids),
-            Visit.day == now.date(),
-            Visit.project_id == counter.project_id,
-        )
-        .order_by(VisitStep.priority_rank, VisitStep.queue_at, VisitStep.seq)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=VisitStep)
-        .scalar_subquery()
-    )
-    claimed_id = session.execute(
-        update(VisitStep)
-        .where(VisitStep.id == candidate, VisitStep.state == State.WAITING.value)
-        .values(
-            state=State.CALLED.value, counter_id=counter.id, staff_id=actor.staff_id, called_at=now
-        )
-        .returning(VisitStep.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if claimed_id is None:
-        session.commit()
-        return None
-    vs = session.get(VisitStep, claimed_id, populate_existing=True)
-    # The UPDATE already moved the row; record the transition the engine allows.
-    vs.state = State.WAITING.value
-    move(session, vs, Action.CALL, actor, now, counter_id=counter.id)
-    vs.recall_count = 0
-    events.visit_changed(session, vs.visit, called=vs)
-    session.commit()
-    return vs
+    if not counter.steps:
+        raise Invalid("counter_has_no_steps", "This counter serves no step.")
 
 
 def recall(
@@ -136,11 +165,11 @@ def recall(
 ) -> VisitStep:
     now = now or clock.now()
     counter, vs = _at_counter(session, visit_step_id, counter_id)
-    move(session, vs, Action.RECALL, actor, now, counter_id=counter.id)
+    called = move(session, vs, Action.RECALL, actor, now, counter_id=counter.id)
     vs.recall_count += 1
     vs.called_at = now
-    events.visit_changed(session, vs.visit, called=vs, recall=True)
     session.commit()
+    events.visit_changed(session, vs.visit_id, called=called)
     return vs
 
 
@@ -156,24 +185,18 @@ def no_show(
     """The owner did not come: back to the end of the queue, or out once recalls are used up."""
     now = now or clock.now()
     counter, vs = _at_counter(session, visit_step_id, counter_id)
-    if vs.state != State.CALLED.value:
+    if vs.state != State.CALLED:
         move(session, vs, Action.NO_SHOW_REQUEUE, actor, now)  # raises the clear refusal
     action = no_show_action(vs.recall_count, settings.max_recalls, settings.no_show_policy)
     move(session, vs, action, actor, now, counter_id=counter.id)
     vs.counter_id = None
     if action is Action.NO_SHOW_REQUEUE:
-        # Behind everyone who is due now. Never earlier than its own fair time: an owner early
-        # for a later slot would otherwise jump back to the front and be called again at once.
-        vs.queue_at = max(now, vs.queue_at or now)
-        vs.seq = (
-            session.scalar(select(func.max(VisitStep.seq)).where(VisitStep.step_id == vs.step_id))
-            or 0
-        ) + 1
+        requeue_at_end(session, vs, now)
     else:
-        vs.visit.status = "out"
+        vs.visit.status = VisitStatus.OUT
         vs.visit.finished_at = now
-    events.visit_changed(session, vs.visit)
     session.commit()
+    events.visit_changed(session, vs.visit_id)
     return vs
 
 
@@ -185,8 +208,8 @@ def start(
     move(session, vs, Action.START, actor, now, counter_id=counter.id)
     vs.started_at = now
     vs.staff_id = actor.staff_id
-    events.visit_changed(session, vs.visit)
     session.commit()
+    events.visit_changed(session, vs.visit_id)
     return vs
 
 
@@ -194,21 +217,17 @@ def _advance(session: Session, visit: Visit, actor: Actor, now: datetime) -> Non
     """Queue the visit at its next unsettled step, or finish it."""
     idx = next_step_index([s.state for s in visit.steps])
     if idx is None:
-        visit.status = "finished"
+        visit.status = VisitStatus.FINISHED
         visit.finished_at = now
         visit.current_step_id = None
-        last = visit.steps[-1]
-        if last.state == State.DONE.value:
-            unit = session.get(Unit, visit.unit_id)
-            unit.handed_over = True
+        if visit.steps[-1].state == State.DONE:
+            visit.unit.handed_over = True
         audit.record(session, actor, "visit.finish", "visit", visit.id, ticket_no=visit.ticket_no)
         return
     nxt = visit.steps[idx]
-    if nxt.state == State.WAITING.value:
+    if nxt.state == State.WAITING:
         return
-    move(session, nxt, Action.ENQUEUE, actor, now)
-    nxt.queue_at = now
-    nxt.seq = visit.id
+    enqueue(session, nxt, actor, now)
     visit.current_step_id = nxt.step_id
 
 
@@ -218,16 +237,18 @@ def complete(
     now = now or clock.now()
     counter, vs = _at_counter(session, visit_step_id, counter_id)
     _require_serves(counter, vs.step_id)
-    if vs.state == State.CALLED.value:
+    if vs.state == State.CALLED:
         # Serving began the moment the owner sat down; a counter that skips "start" still
         # produces a service time.
         move(session, vs, Action.START, actor, now, counter_id=counter.id)
         vs.started_at = now
     move(session, vs, Action.COMPLETE, actor, now, counter_id=counter.id)
     vs.finished_at = now
-    _advance(session, vs.visit, actor, now)
-    events.visit_changed(session, vs.visit)
+    visit = vs.visit
+    _advance(session, visit, actor, now)
     session.commit()
+    service_times.add(session, visit.project_id, visit.day, vs.step_id, vs.started_at, now)
+    events.visit_changed(session, visit.id)
     return vs
 
 
@@ -244,25 +265,26 @@ def hold(
     counter, vs = _at_counter(session, visit_step_id, counter_id)
     move(session, vs, Action.HOLD, actor, now, counter_id=counter.id, reason=reason)
     vs.note = reason
-    events.visit_changed(session, vs.visit)
     session.commit()
+    events.visit_changed(session, vs.visit_id)
     return vs
 
 
 def release(session: Session, *, visit_step_id: int, actor: Actor, now=None) -> VisitStep:
     """Back into the queue at its original place: the owner only stepped away."""
     now = now or clock.now()
+    writing(session)
     vs = get_visit_step(session, visit_step_id)
     move(session, vs, Action.RELEASE, actor, now, counter_id=vs.counter_id)
     vs.counter_id = None
-    events.visit_changed(session, vs.visit)
     session.commit()
+    events.visit_changed(session, vs.visit_id)
     return vs
 
 
 def _open_step(visit: Visit) -> VisitStep:
     for s in visit.steps:
-        if s.state in ("waiting", "called", "serving", "held"):
+        if s.state in OPEN_STATES:
             return s
     raise Invalid("visit_not_in_queue", "This visit is not in any queue.")
 
@@ -277,9 +299,17 @@ def _step_of_project(session: Session, visit: Visit, step_code: str) -> Step:
 
 
 def get_visit(session: Session, visit_id: int) -> Visit:
-    visit = session.get(Visit, visit_id)
+    visit = session.get(Visit, visit_id, options=[selectinload(Visit.steps)])
     if visit is None:
         raise NotFound("unknown_visit", "Unknown visit.")
+    return visit
+
+
+def _active_visit(session: Session, visit_id: int) -> Visit:
+    writing(session)
+    visit = get_visit(session, visit_id)
+    if visit.status != VisitStatus.ACTIVE:
+        raise Invalid("visit_not_active", "This visit is no longer active.")
     return visit
 
 
@@ -294,9 +324,7 @@ def transfer(
 ) -> Visit:
     """Route a visit to another step now (e.g. inspect first); the step it leaves stays to do."""
     now = now or clock.now()
-    visit = get_visit(session, visit_id)
-    if visit.status != "active":
-        raise Invalid("visit_not_active", "This visit is no longer active.")
+    visit = _active_visit(session, visit_id)
     target_step = _step_of_project(session, visit, to_step)
     current = _open_step(visit)
     target = next((s for s in visit.steps if s.step_id == target_step.id), None)
@@ -308,13 +336,10 @@ def transfer(
         session, current, Action.TRANSFER, actor, now, counter_id=current.counter_id, reason=reason
     )
     current.counter_id = None
-    move(session, target, Action.ENQUEUE, actor, now, reason=reason)
-    target.queue_at = now
-    target.seq = visit.id
-    target.counter_id = None
+    enqueue(session, target, actor, now, reason=reason)
     visit.current_step_id = target.step_id
-    events.visit_changed(session, visit)
     session.commit()
+    events.visit_changed(session, visit.id)
     return visit
 
 
@@ -324,20 +349,18 @@ def skip(
     now = now or clock.now()
     if not (reason or "").strip():
         raise Invalid("reason_required", "Please give a reason.")
-    visit = get_visit(session, visit_id)
-    if visit.status != "active":
-        raise Invalid("visit_not_active", "This visit is no longer active.")
+    visit = _active_visit(session, visit_id)
     step = _step_of_project(session, visit, step_code)
     vs = next((s for s in visit.steps if s.step_id == step.id), None)
     if vs is None:
         raise Invalid("step_not_in_visit", "This visit does not include that step.")
-    was_current = vs.state in ("waiting", "called", "serving", "held")
+    was_current = vs.state in OPEN_STATES
     move(session, vs, Action.SKIP, actor, now, counter_id=vs.counter_id, reason=reason.strip())
     vs.counter_id = None
     if was_current:
         _advance(session, visit, actor, now)
-    events.visit_changed(session, visit)
     session.commit()
+    events.visit_changed(session, visit.id)
     return visit
 
 
@@ -345,11 +368,9 @@ def cancel(session: Session, *, visit_id: int, actor: Actor, reason: str, now=No
     now = now or clock.now()
     if not (reason or "").strip():
         raise Invalid("reason_required", "Please give a reason.")
-    visit = get_visit(session, visit_id)
-    if visit.status != "active":
-        raise Invalid("visit_not_active", "This visit is no longer active.")
+    visit = _active_visit(session, visit_id)
     for vs in visit.steps:
-        if vs.state in ("pending", "waiting", "called", "serving", "held"):
+        if vs.state == State.PENDING or vs.state in OPEN_STATES:
             move(
                 session,
                 vs,
@@ -360,11 +381,11 @@ def cancel(session: Session, *, visit_id: int, actor: Actor, reason: str, now=No
                 reason=reason.strip(),
             )
             vs.counter_id = None
-    visit.status = "cancelled"
+    visit.status = VisitStatus.CANCELLED
     visit.cancel_reason = reason.strip()
     visit.finished_at = now
     visit.current_step_id = None
     audit.record(session, actor, "visit.cancel", "visit", visit.id, reason=reason.strip())
-    events.visit_changed(session, visit)
     session.commit()
+    events.visit_changed(session, visit.id)
     return visit

@@ -2,6 +2,12 @@
 
 A client gets one of these in full on every (re)connect; events after that carry the same
 shapes, so a screen that missed events catches up by itself.
+
+Each is built from as few queries as the data needs (the query budgets in
+tests/test_query_budget.py keep it so): steps with their waiting counts in one query, counters
+with their current ticket in one (plus their steps), service times from memory
+(services.service_times). Steps and counters loaded once are found again in the session's
+identity map, so `vs.step` or `vs.counter` afterwards costs nothing.
 """
 
 from __future__ import annotations
@@ -9,38 +15,26 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server import clock
-from server.engine import estimated_wait_minutes, typical_service_minutes
+from server.engine import (
+    AT_COUNTER,
+    OPEN_STATES,
+    State,
+    estimated_wait_minutes,
+    typical_service_minutes,
+)
 from server.models import Counter, Project, Step, StepTransition, Visit, VisitStep, counter_steps
 from server.printing import jobs as print_jobs
+
+from . import service_times
+from .queue_rules import ahead_of
 
 
 def _names(obj) -> dict[str, str]:
     return {"name_zh": obj.name_zh, "name_en": obj.name_en}
-
-
-def _durations_by_step(session: Session, project_id: int, day: date) -> dict[int, list[float]]:
-    """Today's measured service minutes per step, newest first (one query for all steps)."""
-    rows = session.execute(
-        select(VisitStep.step_id, VisitStep.started_at, VisitStep.finished_at)
-        .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(
-            Visit.project_id == project_id,
-            Visit.day == day,
-            VisitStep.state == "done",
-            VisitStep.started_at.is_not(None),
-        )
-        .order_by(VisitStep.finished_at.desc())
-    ).all()
-    out: dict[int, list[float]] = {}
-    for step_id, started, finished in rows:
-        bucket = out.setdefault(step_id, [])
-        if finished and len(bucket) < 50:  # the recent pace matters, not the morning's
-            bucket.append((finished - started).total_seconds() / 60)
-    return out
 
 
 def _open_counters_by_step(session: Session, project_id: int) -> dict[int, int]:
@@ -54,23 +48,68 @@ def _open_counters_by_step(session: Session, project_id: int) -> dict[int, int]:
     )
 
 
-def step_waits(session: Session, project_id: int, day: date) -> list[dict[str, Any]]:
-    steps = session.scalars(
-        select(Step).where(Step.project_id == project_id, Step.active).order_by(Step.sort)
-    ).all()
-    counts = dict(
-        session.execute(
-            select(VisitStep.step_id, func.count())
-            .join(Visit, Visit.id == VisitStep.visit_id)
-            .where(Visit.project_id == project_id, Visit.day == day, VisitStep.state == "waiting")
-            .group_by(VisitStep.step_id)
-        ).all()
+def open_counters(session: Session, project_id: int, step_id: int) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(counter_steps)
+        .join(Counter, Counter.id == counter_steps.c.counter_id)
+        .where(Counter.project_id == project_id, Counter.is_open, counter_steps.c.step_id == step_id)
     )
-    durations = _durations_by_step(session, project_id, day)
-    open_by_step = _open_counters_by_step(session, project_id)
+
+
+def _counters(session: Session, project_id: int) -> list[tuple[Counter, str | None, str | None]]:
+    """Every counter with the ticket it is busy with (called or serving), if any."""
+    rows = session.execute(
+        select(Counter, Visit.ticket_no, VisitStep.state)
+        .outerjoin(
+            VisitStep,
+            and_(VisitStep.counter_id == Counter.id, VisitStep.state.in_(AT_COUNTER)),
+        )
+        .outerjoin(Visit, Visit.id == VisitStep.visit_id)
+        .where(Counter.project_id == project_id)
+        .options(selectinload(Counter.steps))
+        .order_by(Counter.code)
+    ).all()
+    seen: set[int] = set()
     out = []
-    for step in steps:
-        waiting = counts.get(step.id, 0)
+    for counter, ticket, state in rows:
+        if counter.id not in seen:
+            seen.add(counter.id)
+            out.append((counter, ticket, state))
+    return out
+
+
+def _open_by_step(counters: list[tuple[Counter, str | None, str | None]]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for counter, _ticket, _state in counters:
+        if counter.is_open:
+            for step in counter.steps:
+                out[step.id] = out.get(step.id, 0) + 1
+    return out
+
+
+def step_waits(
+    session: Session, project_id: int, day: date, open_by_step: dict[int, int] | None = None
+) -> list[dict[str, Any]]:
+    waiting = (
+        select(VisitStep.step_id, func.count().label("n"))
+        .join(Visit, Visit.id == VisitStep.visit_id)
+        .where(Visit.project_id == project_id, Visit.day == day, VisitStep.state == State.WAITING)
+        .group_by(VisitStep.step_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Step, waiting.c.n)
+        .outerjoin(waiting, waiting.c.step_id == Step.id)
+        .where(Step.project_id == project_id, Step.active)
+        .order_by(Step.sort)
+    ).all()
+    durations = service_times.by_step(session, project_id, day)
+    if open_by_step is None:
+        open_by_step = _open_counters_by_step(session, project_id)
+    out = []
+    for step, n in rows:
+        waiting_n = n or 0
         minutes = typical_service_minutes(durations.get(step.id, []), step.default_service_minutes)
         n_open = open_by_step.get(step.id, 0)
         out.append(
@@ -78,46 +117,30 @@ def step_waits(session: Session, project_id: int, day: date) -> list[dict[str, A
                 "id": step.id,
                 "code": step.code,
                 **_names(step),
-                "waiting": waiting,
+                "waiting": waiting_n,
                 "open_counters": n_open,
                 "service_minutes": round(minutes, 1),
-                "estimated_wait": estimated_wait_minutes(waiting, minutes, n_open),
+                "estimated_wait": estimated_wait_minutes(waiting_n, minutes, n_open),
             }
         )
     return out
+
+
+def _counter_row(c: Counter, ticket: str | None, state: str | None) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "code": c.code,
+        **_names(c),
+        "area": c.area,
+        "is_open": c.is_open,
+        "steps": [s.code for s in c.steps],
+        "ticket_no": ticket,
+        "state": state,
+    }
 
 
 def counters_now(session: Session, project_id: int) -> list[dict[str, Any]]:
-    counters = session.scalars(
-        select(Counter)
-        .where(Counter.project_id == project_id)
-        .options(selectinload(Counter.steps))
-        .order_by(Counter.code)
-    ).all()
-    busy = {
-        counter_id: (ticket, state)
-        for counter_id, ticket, state in session.execute(
-            select(VisitStep.counter_id, Visit.ticket_no, VisitStep.state)
-            .join(Visit, Visit.id == VisitStep.visit_id)
-            .where(Visit.project_id == project_id, VisitStep.state.in_(("called", "serving")))
-        )
-    }
-    out = []
-    for c in counters:
-        ticket, state = busy.get(c.id, (None, None))
-        out.append(
-            {
-                "id": c.id,
-                "code": c.code,
-                **_names(c),
-                "area": c.area,
-                "is_open": c.is_open,
-                "steps": [s.code for s in c.steps],
-                "ticket_no": ticket,
-                "state": state,
-            }
-        )
-    return out
+    return [_counter_row(*row) for row in _counters(session, project_id)]
 
 
 def recent_calls(
@@ -156,11 +179,13 @@ def call_payload(t: StepTransition, visit: Visit, counter: Counter, step: Step) 
 
 
 def queue_state(session: Session, project_id: int, day: date | None = None) -> dict[str, Any]:
+    """Waiting per step and what each counter is doing: three queries."""
     day = day or clock.today()
+    counters = _counters(session, project_id)
     return {
         "day": day.isoformat(),
-        "steps": step_waits(session, project_id, day),
-        "counters": counters_now(session, project_id),
+        "steps": step_waits(session, project_id, day, _open_by_step(counters)),
+        "counters": [_counter_row(*row) for row in counters],
     }
 
 
@@ -175,41 +200,42 @@ def display_snapshot(session: Session, project_id: int, day: date | None = None)
 
 
 def people_ahead(session: Session, vs: VisitStep) -> int:
-    if vs.state != "waiting":
+    if vs.state != State.WAITING:
         return 0
     return session.scalar(
         select(func.count())
         .select_from(VisitStep)
         .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(
-            Visit.day == vs.visit.day,
-            Visit.project_id == vs.visit.project_id,
-            VisitStep.step_id == vs.step_id,
-            VisitStep.state == "waiting",
-            or_(
-                VisitStep.priority_rank < vs.priority_rank,
-                and_(VisitStep.priority_rank == vs.priority_rank, VisitStep.queue_at < vs.queue_at),
-                and_(
-                    VisitStep.priority_rank == vs.priority_rank,
-                    VisitStep.queue_at == vs.queue_at,
-                    VisitStep.seq < vs.seq,
-                ),
-            ),
-        )
+        .where(ahead_of(vs, vs.visit))
     )
 
 
-def visit_status(session: Session, visit: Visit) -> dict[str, Any]:
-    """What the owner's phone and the staff see of one visit."""
-    current = next(
-        (s for s in visit.steps if s.state in ("waiting", "called", "serving", "held")), None
+def load_visit(session: Session, visit_id: int) -> Visit | None:
+    """A visit with everything its status shows, in two queries (none if already loaded)."""
+    return session.get(
+        Visit,
+        visit_id,
+        options=[joinedload(Visit.unit), joinedload(Visit.owner), selectinload(Visit.steps)],
     )
+
+
+def visit_status(
+    session: Session, visit: Visit, *, queue: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What the owner's phone and the staff see of one visit. `queue`: the queue state just
+    built (its open counters per step are reused)."""
+    current = next((s for s in visit.steps if s.state in OPEN_STATES), None)
     ahead = people_ahead(session, current) if current is not None else 0
     wait = None
-    if current is not None and current.state == "waiting":
-        measured = _durations_by_step(session, visit.project_id, visit.day).get(current.step_id, [])
+    if current is not None and current.state == State.WAITING:
+        measured = service_times.by_step(session, visit.project_id, visit.day).get(
+            current.step_id, []
+        )
         minutes = typical_service_minutes(measured, current.step.default_service_minutes)
-        n_open = _open_counters_by_step(session, visit.project_id).get(current.step_id, 0)
+        if queue is not None:
+            n_open = next((w["open_counters"] for w in queue["steps"] if w["id"] == current.step_id), 0)
+        else:
+            n_open = open_counters(session, visit.project_id, current.step_id)
         wait = estimated_wait_minutes(ahead, minutes, n_open)
     unit = visit.unit
     return {
@@ -230,7 +256,7 @@ def visit_status(session: Session, visit: Visit) -> dict[str, Any]:
             "step": {"code": current.step.code, **_names(current.step)},
             "state": current.state,
             "counter": None
-            if current.counter is None
+            if current.counter_id is None
             else {"id": current.counter.id, **_names(current.counter)},
             "people_ahead": ahead,
             "estimated_wait": wait,
@@ -243,17 +269,35 @@ def visit_status(session: Session, visit: Visit) -> dict[str, Any]:
     }
 
 
-def counter_snapshot(session: Session, counter: Counter, day: date | None = None) -> dict[str, Any]:
+def counter_snapshot(
+    session: Session,
+    counter: Counter,
+    day: date | None = None,
+    *,
+    queue: dict[str, Any] | None = None,
+    statuses: dict[int, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`queue` and `statuses` (visit id -> visit_status): what was just built for the screens
+    after a change, reused rather than built again."""
     day = day or clock.today()
     served = {s.id for s in counter.steps}
-    current = session.scalar(
-        select(VisitStep).where(
-            VisitStep.counter_id == counter.id, VisitStep.state.in_(("called", "serving"))
+    statuses = statuses or {}
+    here = session.scalars(
+        select(VisitStep)
+        .where(
+            VisitStep.counter_id == counter.id,
+            VisitStep.state.in_((*AT_COUNTER, State.HELD)),
         )
-    )
-    held = session.scalars(
-        select(VisitStep).where(VisitStep.counter_id == counter.id, VisitStep.state == "held")
+        .order_by(VisitStep.id)
     ).all()
+
+    def status_of(vs: VisitStep) -> dict[str, Any]:
+        if vs.visit_id in statuses:
+            return statuses[vs.visit_id]
+        return visit_status(session, load_visit(session, vs.visit_id), queue=queue)
+
+    current = next((vs for vs in here if vs.state in AT_COUNTER), None)
+    steps = queue["steps"] if queue is not None else step_waits(session, counter.project_id, day)
     return {
         "counter": {
             "id": counter.id,
@@ -262,9 +306,9 @@ def counter_snapshot(session: Session, counter: Counter, day: date | None = None
             "is_open": counter.is_open,
             "steps": [{"id": s.id, "code": s.code, **_names(s)} for s in counter.steps],
         },
-        "waiting": [w for w in step_waits(session, counter.project_id, day) if w["id"] in served],
-        "current": visit_status(session, current.visit) if current else None,
-        "held": [visit_status(session, h.visit) for h in held],
+        "waiting": [w for w in steps if w["id"] in served],
+        "current": status_of(current) if current else None,
+        "held": [status_of(vs) for vs in here if vs.state == State.HELD],
         "print_problems": [
             {
                 "id": job.id,

@@ -22,25 +22,39 @@ def move(
     *,
     counter_id: int | None = None,
     reason: str | None = None,
-) -> State:
+) -> StepTransition:
     """Refuses (IllegalTransition) before touching anything when the action is not allowed."""
     before = State(vs.state)
+    vs.state = apply(before, action)
+    return record(session, vs, before, action, actor, now, counter_id=counter_id, reason=reason)
+
+
+def record(
+    session: Session,
+    vs: VisitStep,
+    before: State,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    *,
+    counter_id: int | None = None,
+    reason: str | None = None,
+) -> StepTransition:
+    """History (and audit) of a transition already made to `vs`, e.g. by call-next's claim."""
     after = apply(before, action)
-    vs.state = after.value
-    session.add(
-        StepTransition(
-            visit_id=vs.visit_id,
-            visit_step_id=vs.id,
-            step_id=vs.step_id,
-            action=action.value,
-            from_state=before.value,
-            to_state=after.value,
-            at=now,
-            staff_id=actor.staff_id,
-            counter_id=counter_id,
-            reason=reason,
-        )
+    transition = StepTransition(
+        visit_id=vs.visit_id,
+        visit_step_id=vs.id,
+        step_id=vs.step_id,
+        action=action.value,
+        from_state=before.value,
+        to_state=after.value,
+        at=now,
+        staff_id=actor.staff_id,
+        counter_id=counter_id,
+        reason=reason,
     )
+    session.add(transition)
     audit.record(
         session,
         actor,
@@ -54,4 +68,4 @@ def move(
         counter_id=counter_id,
         reason=reason,
     )
-    return after
+    return transition

@@ -1,0 +1,56 @@
+"""The queue's order and how a visit joins it, written once for check-in, counters and reports.
+
+Order: priority class, then the time the visit fairly joined, then check-in order (the ticket's
+sequence number). call-next claims by QUEUE_ORDER and people_ahead compares the same tuple.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, literal, select, tuple_
+from sqlalchemy.orm import Session
+
+from server.engine import Action, State
+from server.models import Visit, VisitStep
+
+from .actor import Actor
+from .transitions import move
+
+QUEUE_ORDER = (VisitStep.priority_rank, VisitStep.queue_at, VisitStep.seq)
+
+
+def enqueue(
+    session: Session,
+    vs: VisitStep,
+    actor: Actor,
+    now: datetime,
+    *,
+    queue_at: datetime | None = None,
+    reason: str | None = None,
+) -> None:
+    """The visit reaches this step: it waits as of `queue_at` (default now), in check-in order
+    (every step of a visit carries the ticket's sequence number from check-in)."""
+    move(session, vs, Action.ENQUEUE, actor, now, reason=reason)
+    vs.queue_at = queue_at or now
+    vs.counter_id = None
+
+
+def requeue_at_end(session: Session, vs: VisitStep, now: datetime) -> None:
+    """Behind everyone who is due now. Never earlier than its own fair time: an owner early for
+    a later slot would otherwise jump back to the front and be called again at once."""
+    vs.queue_at = max(now, vs.queue_at or now)
+    vs.seq = (
+        session.scalar(select(func.max(VisitStep.seq)).where(VisitStep.step_id == vs.step_id)) or 0
+    ) + 1
+
+
+def ahead_of(vs: VisitStep, visit: Visit):
+    """WHERE clause: waiting rows of the same step, project and day that come before `vs`."""
+    return and_(
+        Visit.day == visit.day,
+        Visit.project_id == visit.project_id,
+        VisitStep.step_id == vs.step_id,
+        VisitStep.state == State.WAITING,
+        tuple_(*QUEUE_ORDER) < tuple_(*(literal(getattr(vs, c.key), c.type) for c in QUEUE_ORDER)),
+    )
