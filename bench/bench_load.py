@@ -206,9 +206,7 @@ async def saturated(
             issued[data["ticket_no"]] = t1
 
     start = time.monotonic()
-    await asyncio.gather(
-        *(kiosk_loop(k, codes[i :: len(kiosks)]) for i, k in enumerate(kiosks))
-    )
+    await asyncio.gather(*(kiosk_loop(k, codes[i :: len(kiosks)]) for i, k in enumerate(kiosks)))
     elapsed = time.monotonic() - start
     out["checkin"] = {
         "visits": len(latencies),
@@ -413,10 +411,8 @@ def run_shape(shape: str, args) -> dict[str, Any]:
     tmp = tempfile.mkdtemp(prefix="handover-bench-")
     url, schema = fresh_database(args.db, tmp)
     printer = TimedPrinter(port=0).start()
-    if shape == "saturated":
-        per_step = [args.clients]
-    else:
-        per_step = [10, 5, 5, 5, 5]  # 30 counters, the first step busiest
+    # saturated: the counters serve the first step; peak: 30 counters, the first step busiest
+    per_step = [args.clients] if shape == "saturated" else [10, 5, 5, 5, 5]
     server = sockets = None
     try:
         venue = build_venue(
@@ -429,9 +425,11 @@ def run_shape(shape: str, args) -> dict[str, Any]:
             "db": "sqlite" if schema is None else "postgresql",
             "machine_before": machine(),
         }
-        body = asyncio.run((saturated if shape == "saturated" else peak)(
-            venue, server.base, sockets, printer, args
-        ))
+        body = asyncio.run(
+            (saturated if shape == "saturated" else peak)(
+                venue, server.base, sockets, printer, args
+            )
+        )
         result.update(body)
         result["machine_after"] = machine()
         return result

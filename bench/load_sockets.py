@@ -8,6 +8,7 @@ on the machine), so the parent can match a board's event to the call that caused
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing as mp
 import threading
 import time
@@ -66,8 +67,11 @@ def _child(base: str, conn) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         inbox: asyncio.Queue = asyncio.Queue()
+        background: set[asyncio.Task] = set()
         threading.Thread(
-            target=lambda: [loop.call_soon_threadsafe(inbox.put_nowait, m) for m in iter(conn.recv, None)],
+            target=lambda: [
+                loop.call_soon_threadsafe(inbox.put_nowait, m) for m in iter(conn.recv, None)
+            ],
             daemon=True,
         ).start()
         while True:
@@ -79,16 +83,18 @@ def _child(base: str, conn) -> None:
                 await connect_many([({}, {"view": "status", "token": t}) for t in arg])
                 conn.send({"connected": len(clients), "failed": failed})
             elif cmd == "status_async":  # fire and forget, during the open-loop run
-                loop.create_task(connect_many([({}, {"view": "status", "token": t}) for t in arg]))
+                task = loop.create_task(
+                    connect_many([({}, {"view": "status", "token": t}) for t in arg])
+                )
+                background.add(task)
+                task.add_done_callback(background.discard)
             elif cmd == "collect":
                 conn.send({"calls": list(calls), "connected": len(clients), "failed": failed})
                 calls.clear()
             elif cmd == "stop":
                 for c in clients:
-                    try:
+                    with contextlib.suppress(Exception):
                         await c.disconnect()
-                    except Exception:
-                        pass
                 conn.send({"stopped": True})
                 return
 
@@ -121,10 +127,8 @@ class SocketClients:
         return self._ask("collect")
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self._ask("stop", timeout=30)
-        except Exception:
-            pass
         self._proc.join(10)
         if self._proc.is_alive():
             self._proc.kill()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from sqlalchemy import select
 
 from server.engine import NotFound
 from server.models import Visit
@@ -16,7 +15,7 @@ bp = Blueprint("status", __name__)
 def _visit(token: str) -> Visit:
     visit = None
     if 16 <= len(token) <= 100:
-        visit = db_session().scalar(select(Visit).where(Visit.status_token == token))
+        visit = snapshots.visit_by_token(db_session(), token)
     if visit is None:
         raise NotFound("bad_status_token", "This ticket link is not valid.")
     return visit

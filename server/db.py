@@ -57,11 +57,10 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         mode = conn.get_execution_options().get(_BEGIN, "IMMEDIATE")
-        if mode == "IMMEDIATE":
-            # With a timeout: a thread that already writes on another connection falls back to
-            # SQLite's busy handling instead of waiting for itself.
-            if write_lock.acquire(timeout=30):
-                conn.connection.info[_HOLDS] = write_lock
+        # With a timeout: a thread that already writes on another connection falls back to
+        # SQLite's busy handling instead of waiting for itself.
+        if mode == "IMMEDIATE" and write_lock.acquire(timeout=30):
+            conn.connection.info[_HOLDS] = write_lock
         try:
             conn.exec_driver_sql(f"BEGIN {mode}")
         except BaseException:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, emit, join_room
-from sqlalchemy import select
 
 from server import realtime as rt
 from server.auth import ROLE_LEVEL, allowed, current_actor
+from server.db import reading
 from server.i18n import request_locale, translate
-from server.models import Counter, Visit
+from server.models import Counter
 from server.services import snapshots
 from server.services.actor import Actor
-from server.db import reading
 from server.web import db_session, project_id
 
 _actors: dict[str, Actor | None] = {}
@@ -36,7 +35,7 @@ def snapshot_for(view: str, actor: Actor | None, auth: dict) -> tuple[list[str],
     reading(s)  # a snapshot never needs the write lock
     if view == "status":
         token = str(auth.get("token") or "")[:100]
-        visit = s.scalar(select(Visit).where(Visit.status_token == token)) if token else None
+        visit = snapshots.visit_by_token(s, token) if token else None
         if visit is None:
             _refuse("This ticket link is not valid.")
         return [rt.status_room(token)], {

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server import clock
 from server.db import writing
@@ -25,6 +25,7 @@ from server.engine import (
 )
 from server.models import (
     Appointment,
+    Owner,
     Project,
     Step,
     TicketCounter,
@@ -70,8 +71,8 @@ def next_ticket_seq(session: Session, project_id: int, day, prefix: str) -> int:
     return session.execute(stmt).scalar_one()
 
 
-def find_unit(session: Session, project_id: int, code: str) -> tuple[Unit, int | None]:
-    """The unit of a notice code and its principal owner's id, in one query."""
+def find_unit(session: Session, project_id: int, code: str) -> tuple[Unit, Owner | None]:
+    """The unit of a notice code (with its building) and its principal owner, in one query."""
     first_owner = (
         select(UnitOwner.owner_id)
         .where(UnitOwner.unit_id == Unit.id)
@@ -80,7 +81,10 @@ def find_unit(session: Session, project_id: int, code: str) -> tuple[Unit, int |
         .scalar_subquery()
     )
     row = session.execute(
-        select(Unit, first_owner).where(Unit.project_id == project_id, Unit.notice_code == code)
+        select(Unit, Owner)
+        .outerjoin(Owner, Owner.id == first_owner)
+        .where(Unit.project_id == project_id, Unit.notice_code == code)
+        .options(joinedload(Unit.building))
     ).first()
     if row is None:
         raise NotFound(
@@ -142,7 +146,7 @@ def check_in(
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound("unknown_project", "Unknown project.")
-    unit, owner_id = find_unit(session, project_id, code)
+    unit, owner = find_unit(session, project_id, code)
     if unit.handed_over:
         raise Invalid("already_handed_over", "This unit has already been handed over.")
     existing = session.scalar(
@@ -164,9 +168,7 @@ def check_in(
     ).all()
     if not steps:
         raise Invalid("no_steps", "No steps are configured for this project.")
-    printer = (
-        tickets.printer_for(session, actor.device_id) if status_url is not None else None
-    )
+    printer = tickets.printer_for(session, actor.device_id) if status_url is not None else None
     slot_start = datetime.combine(appt.day, appt.slot_start) if appt else None
     queue_at = fair_queue_time(now, slot_start, timedelta(minutes=project.early_grace_minutes))
     rank = priority_rank(priority_class)
@@ -176,7 +178,7 @@ def check_in(
     visit = Visit(
         project_id=project_id,
         unit_id=unit.id,
-        owner_id=owner_id,
+        owner_id=owner.id if owner else None,
         appointment_id=appt.id if appt else None,
         day=now.date(),
         ticket_no=format_ticket(prefix, seq),
@@ -186,7 +188,7 @@ def check_in(
         checked_in_at=now,
         current_step_id=steps[0].id,
     )
-    visit.unit = unit
+    visit.unit, visit.owner = unit, owner
     # Every step carries the ticket's sequence: check-in order breaks ties in each queue.
     for i, step in enumerate(steps):
         visit.steps.append(VisitStep(step_id=step.id, sort=i, priority_rank=rank, seq=seq))

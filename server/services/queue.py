@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from server import clock
 from server.db import is_postgres, writing
@@ -29,7 +29,7 @@ from server.engine import (
 )
 from server.models import Counter, Step, Visit, VisitStep, counter_steps
 
-from . import audit, events, service_times
+from . import audit, events, service_times, snapshots
 from .actor import Actor
 from .queue_rules import QUEUE_ORDER, enqueue, requeue_at_end
 from .settings import QueueSettings
@@ -52,11 +52,7 @@ def get_visit_step(session: Session, visit_step_id: int) -> VisitStep:
     vs = session.get(
         VisitStep,
         visit_step_id,
-        options=[
-            joinedload(VisitStep.visit).joinedload(Visit.unit),
-            joinedload(VisitStep.visit).joinedload(Visit.owner),
-            joinedload(VisitStep.visit).selectinload(Visit.steps),
-        ],
+        options=[joinedload(VisitStep.visit).options(*snapshots.VISIT_WITH_STATUS)],
     )
     if vs is None:
         raise NotFound("unknown_ticket", "Unknown ticket.")
@@ -299,7 +295,7 @@ def _step_of_project(session: Session, visit: Visit, step_code: str) -> Step:
 
 
 def get_visit(session: Session, visit_id: int) -> Visit:
-    visit = session.get(Visit, visit_id, options=[selectinload(Visit.steps)])
+    visit = session.get(Visit, visit_id, options=snapshots.VISIT_WITH_STATUS)
     if visit is None:
         raise NotFound("unknown_visit", "Unknown visit.")
     return visit

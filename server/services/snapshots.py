@@ -26,7 +26,16 @@ from server.engine import (
     estimated_wait_minutes,
     typical_service_minutes,
 )
-from server.models import Counter, Project, Step, StepTransition, Visit, VisitStep, counter_steps
+from server.models import (
+    Counter,
+    Project,
+    Step,
+    StepTransition,
+    Unit,
+    Visit,
+    VisitStep,
+    counter_steps,
+)
 from server.printing import jobs as print_jobs
 
 from . import service_times
@@ -53,7 +62,9 @@ def open_counters(session: Session, project_id: int, step_id: int) -> int:
         select(func.count())
         .select_from(counter_steps)
         .join(Counter, Counter.id == counter_steps.c.counter_id)
-        .where(Counter.project_id == project_id, Counter.is_open, counter_steps.c.step_id == step_id)
+        .where(
+            Counter.project_id == project_id, Counter.is_open, counter_steps.c.step_id == step_id
+        )
     )
 
 
@@ -210,12 +221,23 @@ def people_ahead(session: Session, vs: VisitStep) -> int:
     )
 
 
+# A visit with what its status shows: unit (and building, for the label), owner, steps.
+VISIT_WITH_STATUS = (
+    joinedload(Visit.unit).joinedload(Unit.building),
+    joinedload(Visit.owner),
+    selectinload(Visit.steps).joinedload(VisitStep.step),
+)
+
+
 def load_visit(session: Session, visit_id: int) -> Visit | None:
     """A visit with everything its status shows, in two queries (none if already loaded)."""
-    return session.get(
-        Visit,
-        visit_id,
-        options=[joinedload(Visit.unit), joinedload(Visit.owner), selectinload(Visit.steps)],
+    return session.get(Visit, visit_id, options=VISIT_WITH_STATUS)
+
+
+def visit_by_token(session: Session, token: str) -> Visit | None:
+    """The visit an owner's ticket link leads to, loaded for its status."""
+    return session.scalar(
+        select(Visit).where(Visit.status_token == token).options(*VISIT_WITH_STATUS)
     )
 
 
@@ -233,7 +255,9 @@ def visit_status(
         )
         minutes = typical_service_minutes(measured, current.step.default_service_minutes)
         if queue is not None:
-            n_open = next((w["open_counters"] for w in queue["steps"] if w["id"] == current.step_id), 0)
+            n_open = next(
+                (w["open_counters"] for w in queue["steps"] if w["id"] == current.step_id), 0
+            )
         else:
             n_open = open_counters(session, visit.project_id, current.step_id)
         wait = estimated_wait_minutes(ahead, minutes, n_open)
