@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 import qrcode
 from PIL import Image, ImageDraw
@@ -38,22 +39,27 @@ def normalise(text: str) -> str:
     return text.replace("\u00a5", "\uffe5").replace("\u00a0", " ").replace("\t", "    ")
 
 
-def qr_image(data: str, box: int) -> Image.Image:
-    """QR modules only (no quiet zone: the caller leaves white paper around it)."""
-    code = qrcode.QRCode(
-        version=None, box_size=box, border=0, error_correction=qrcode.constants.ERROR_CORRECT_M
-    )
+@lru_cache(maxsize=32)
+def _qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR matrix, made once per text: sizing and drawing a receipt's code both need it,
+    and making it (choosing the best mask) is most of a ticket's rendering time."""
+    code = qrcode.QRCode(version=None, border=0, error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(data)
     code.make(fit=True)
-    return code.make_image().get_image().convert("L")
+    return tuple(tuple(bool(m) for m in row) for row in code.get_matrix())
+
+
+def qr_image(data: str, box: int) -> Image.Image:
+    """QR modules only (no quiet zone: the caller leaves white paper around it)."""
+    modules = _qr_modules(data)
+    n = len(modules)
+    small = Image.frombytes("L", (n, n), bytes(0 if m else 255 for row in modules for m in row))
+    return small.resize((n * box, n * box), Image.NEAREST)
 
 
 def qr_box_for(block: QR, avail: int) -> int:
     """The largest module size <= block.size that fits the paper with a 4-module quiet zone."""
-    code = qrcode.QRCode(version=None, border=0, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    code.add_data(block.data)
-    code.make(fit=True)
-    modules = code.modules_count + 8
+    modules = len(_qr_modules(block.data)) + 8
     return max(1, min(block.size, avail // modules))
 
 

@@ -2,7 +2,8 @@
 clock); PrintWorker runs it in a background thread of the app.
 
 Delivery: a job is claimed with one conditional UPDATE (queued|failed -> sending) before any
-byte leaves, and marked sent by the same code right after the printer took the bytes. Two
+byte leaves, and marked sent right after the printer took the bytes (in the same transaction
+that claims the next job of that printer). Two
 workers (threads or processes) never send the same job. No database transaction is held while
 talking to a printer, so a slow printer never blocks a check-in (SQLite has one writer).
 """
@@ -20,6 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from server import clock
+from server.db import reading, writing
 from server.models.printing import Printer, PrintJob
 
 from .adapters import (
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 BACKOFF_CAP = 60.0  # seconds: a printer back from a paper change prints within a minute
 MAX_SEND_FAILURES = 20  # sending errors (not offline/paper-out waits) before staff must act
 STALE_CLAIM = timedelta(minutes=5)
+STATUS_REFRESH = timedelta(seconds=30)  # a healthy printer's "checked at" is this fresh
 SessionFactory = Callable[[], Session]
 
 
@@ -51,6 +54,8 @@ class RunResult:
     waiting: list[int] = field(default_factory=list)  # printer offline / out of paper / none
     failed: list[int] = field(default_factory=list)
     health: dict[int, Health] = field(default_factory=dict)
+    # printer id -> (last_status, last_status_at) as stored before this pass
+    known_status: dict[int, tuple[str | None, datetime | None]] = field(default_factory=dict)
 
 
 def run_once(
@@ -80,16 +85,13 @@ def _due_jobs(
     session_factory: SessionFactory, now: datetime, limit: int, result: RunResult
 ) -> dict[PrinterConfig, list[int]]:
     with session_factory() as s:
-        # A claim older than STALE_CLAIM belongs to a worker that died mid-send: the receipt may
-        # or may not have printed, so a person decides (reprint), not the machine.
-        s.execute(
-            update(PrintJob)
+        # Looking takes no write lock (SQLite): a pass that finds nothing to do costs the
+        # check-ins nothing.
+        reading(s)
+        stale = s.scalar(
+            select(PrintJob.id)
             .where(PrintJob.state == "sending", PrintJob.claimed_at < now - STALE_CLAIM)
-            .values(
-                state="failed",
-                next_attempt_at=None,
-                last_error="interrupted while sending; may have printed / 发送中断，可能已打印，请核对后重打",
-            )
+            .limit(1)
         )
         jobs = s.scalars(
             select(PrintJob)
@@ -101,6 +103,22 @@ def _due_jobs(
             .order_by(PrintJob.id)
             .limit(limit)
         ).all()
+        if stale is None and not jobs:
+            s.rollback()
+            return {}
+        writing(s)  # ends the read; what follows starts from a fresh snapshot
+        # A claim older than STALE_CLAIM belongs to a worker that died mid-send: the receipt may
+        # or may not have printed, so a person decides (reprint), not the machine.
+        if stale is not None:
+            s.execute(
+                update(PrintJob)
+                .where(PrintJob.state == "sending", PrintJob.claimed_at < now - STALE_CLAIM)
+                .values(
+                    state="failed",
+                    next_attempt_at=None,
+                    last_error="interrupted while sending; may have printed / 发送中断，可能已打印，请核对后重打",
+                )
+            )
         groups: dict[PrinterConfig, list[int]] = {}
         printers: dict[int, Printer | None] = {}
         for job in jobs:
@@ -114,7 +132,9 @@ def _due_jobs(
                 _wait(job, now, why)
                 result.waiting.append(job.id)
                 continue
-            groups.setdefault(PrinterConfig.from_model(printer), []).append(job.id)
+            cfg = PrinterConfig.from_model(printer)
+            groups.setdefault(cfg, []).append(job.id)
+            result.known_status[cfg.id or 0] = (printer.last_status, printer.last_status_at)
         s.commit()
     return groups
 
@@ -151,74 +171,99 @@ def _run_printer(
     try:
         health = check_health(cfg, timeout)
         result.health[cfg.id or 0] = health
-        with session_factory() as s:
-            s.execute(
-                update(Printer)
-                .where(Printer.id == cfg.id)
-                .values(last_status=health.status, last_status_at=now, last_error=health.detail)
-            )
-            if not health.can_print:
-                for job in s.scalars(select(PrintJob).where(PrintJob.id.in_(job_ids))):
-                    _wait(job, now, health.detail or health.status)
-                    result.waiting.append(job.id)
-            s.commit()
+        last_status, last_at = result.known_status.get(cfg.id or 0, (None, None))
+        # The printer's status row is rewritten when it changes or has not been for a while,
+        # not on every pass: during a burst each write would queue behind the check-ins.
+        if (
+            not health.can_print
+            or health.status != last_status
+            or last_at is None
+            or now - last_at >= STATUS_REFRESH
+        ):
+            with session_factory() as s:
+                s.execute(
+                    update(Printer)
+                    .where(Printer.id == cfg.id)
+                    .values(last_status=health.status, last_status_at=now, last_error=health.detail)
+                )
+                if not health.can_print:
+                    for job in s.scalars(select(PrintJob).where(PrintJob.id.in_(job_ids))):
+                        _wait(job, now, health.detail or health.status)
+                        result.waiting.append(job.id)
+                s.commit()
         if not health.can_print:
             return
+        done: tuple[int, int, str | None] | None = None  # the job just sent, to be marked
         for job_id in job_ids:
-            if not _send_one(session_factory, cfg, job_id, now, timeout, result):
+            claimed = _mark_and_claim(session_factory, cfg, done, job_id, now, result)
+            done = None
+            if claimed is None:
+                continue  # another worker has it, or staff redirected it meanwhile
+            payload, attempts = claimed
+            error, keep_going = _send(cfg, job_id, payload, timeout)
+            done = (job_id, attempts, error)
+            if not keep_going:
                 break  # the printer went away mid-pass: its other jobs wait for the next pass
+        if done is not None:
+            _mark_and_claim(session_factory, cfg, done, None, now, result)
     except Exception:
         log.exception("print worker: printer %s", cfg.name)
 
 
-def _send_one(
-    session_factory: SessionFactory,
-    cfg: PrinterConfig,
-    job_id: int,
-    now: datetime,
-    timeout: float,
-    result: RunResult,
-) -> bool:
-    with session_factory() as s:
-        claimed = s.execute(
-            update(PrintJob)
-            .where(
-                PrintJob.id == job_id,
-                PrintJob.state.in_(("queued", "failed")),
-                or_(PrintJob.printer_id == cfg.id, PrintJob.printer_id.is_(None)),
-            )
-            .values(state="sending", claimed_at=now, attempts=PrintJob.attempts + 1)
-            .returning(PrintJob.payload, PrintJob.attempts)
-        ).first()
-        s.commit()
-    if claimed is None:
-        return True  # another worker has it, or staff redirected it meanwhile
-    payload, attempts = claimed
-    error: str | None = None
-    keep_going = True
+def _send(
+    cfg: PrinterConfig, job_id: int, payload: dict, timeout: float
+) -> tuple[str | None, bool]:
+    """Render (here, in the worker: never on a request) and send. (error, keep going)."""
     try:
-        data = render_escpos(Receipt.from_dict(payload), cfg.target)
-        send_bytes(cfg, data, timeout)
+        send_bytes(cfg, render_escpos(Receipt.from_dict(payload), cfg.target), timeout)
     except PrinterUnavailable as e:
-        error, keep_going = f"{e}", False
+        return f"{e}", False
     except Exception as e:  # a receipt that cannot be rendered (font missing, bad payload)
         log.exception("print job %s could not be rendered", job_id)
-        error = f"{type(e).__name__}: {e}"
+        return f"{type(e).__name__}: {e}", True
+    return None, True
+
+
+def _mark_and_claim(
+    session_factory: SessionFactory,
+    cfg: PrinterConfig,
+    done: tuple[int, int, str | None] | None,
+    job_id: int | None,
+    now: datetime,
+    result: RunResult,
+) -> tuple[dict, int] | None:
+    """One transaction: mark the job just sent (sent, or failed to retry later) and claim the
+    next one (queued|failed -> sending) before any of its bytes leave. Two workers never send
+    the same job; a burst of tickets costs one commit per ticket, not two."""
     with session_factory() as s:
-        if error is None:
-            values: dict = {"state": "sent", "sent_at": now, "last_error": None}
-            result.sent.append(job_id)
-        else:
-            retry = now + backoff(attempts) if attempts < MAX_SEND_FAILURES else None
-            values = {"state": "failed", "last_error": error[:2000], "next_attempt_at": retry}
-            result.failed.append(job_id)
-        s.execute(
-            update(PrintJob)
-            .where(PrintJob.id == job_id, PrintJob.state == "sending")
-            .values(**values)
-        )
+        if done is not None:
+            sent_id, attempts, error = done
+            if error is None:
+                values: dict = {"state": "sent", "sent_at": now, "last_error": None}
+                result.sent.append(sent_id)
+            else:
+                retry = now + backoff(attempts) if attempts < MAX_SEND_FAILURES else None
+                values = {"state": "failed", "last_error": error[:2000], "next_attempt_at": retry}
+                result.failed.append(sent_id)
+            s.execute(
+                update(PrintJob)
+                .where(PrintJob.id == sent_id, PrintJob.state == "sending")
+                .values(**values)
+            )
+        claimed = None
+        if job_id is not None:
+            claimed = s.execute(
+                update(PrintJob)
+                .where(
+                    PrintJob.id == job_id,
+                    PrintJob.state.in_(("queued", "failed")),
+                    or_(PrintJob.printer_id == cfg.id, PrintJob.printer_id.is_(None)),
+                )
+                .values(state="sending", claimed_at=now, attempts=PrintJob.attempts + 1)
+                .returning(PrintJob.payload, PrintJob.attempts)
+            ).first()
         s.commit()
-    return keep_going
+    return (claimed[0], claimed[1]) if claimed is not None else None
 
 
 def probe(session: Session, printer: Printer, timeout: float = DEFAULT_TIMEOUT) -> Health:
