@@ -9,24 +9,27 @@ view in server/sockets.py (and again on every `resync`).
 from __future__ import annotations
 
 import functools
-import hashlib
-import secrets
 from collections.abc import Callable, Iterable
 
 from flask import g, redirect, request, session, url_for
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from server import clock
-from server.engine import DomainError, Forbidden, Invalid, NotFound
-from server.models import Device, Staff
-from server.services.actor import Actor
+from server.actor import Actor
+from server.engine import DomainError, Forbidden, Invalid
+from server.models import Staff
+from server.services.devices import (  # noqa: F401  (device_for_token used below)
+    DEVICE_KINDS,
+    create_device,
+    device_for_token,
+    hash_token,
+    new_pairing_code,
+    pair_device,
+)
 
 ROLE_LEVEL = {"staff": 1, "supervisor": 2, "admin": 3}
 DEVICE_COOKIE = "handover_device"
 DEVICE_HEADER = "X-Device-Token"
-# Pairing codes avoid 0/O and 1/I: they are read off one screen and typed on another.
-_PAIR_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class Unauthorized(DomainError):
@@ -35,14 +38,6 @@ class Unauthorized(DomainError):
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)  # werkzeug: scrypt with a random salt
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_pairing_code() -> str:
-    return "".join(secrets.choice(_PAIR_ALPHABET) for _ in range(8))
 
 
 # ---- staff -------------------------------------------------------------------------------
@@ -87,52 +82,6 @@ def create_staff(
     )
     db_session.add(staff)
     return staff
-
-
-# ---- devices -----------------------------------------------------------------------------
-
-
-def create_device(
-    db_session, *, project_id: int, kind: str, name: str, area: str | None = None
-) -> Device:
-    """Registered by an admin; the device gets its token when it opens the pairing link."""
-    if kind not in ("kiosk", "display", "counter"):
-        raise Invalid("bad_device_kind", "Unknown device kind: %(kind)s", kind=kind)
-    device = Device(
-        project_id=project_id,
-        kind=kind,
-        name=name,
-        area=area,
-        token_hash=hash_token(secrets.token_urlsafe(32)),  # unusable until paired
-        pairing_code=new_pairing_code(),
-    )
-    db_session.add(device)
-    return device
-
-
-def pair_device(db_session, code: str) -> tuple[Device, str]:
-    """Trades a one-time pairing code for a long-lived token (only its hash is stored)."""
-    code = (code or "").strip().upper()
-    device = db_session.scalar(
-        select(Device).where(Device.pairing_code == code, Device.revoked.is_(False))
-    )
-    if device is None or not code:
-        raise NotFound(
-            "bad_pairing_code", "This pairing code is not valid. Ask an admin for a new one."
-        )
-    token = secrets.token_urlsafe(32)
-    device.token_hash = hash_token(token)
-    device.pairing_code = None
-    device.last_seen_at = clock.now()
-    return device, token
-
-
-def device_for_token(db_session, token: str | None) -> Device | None:
-    if not token:
-        return None
-    return db_session.scalar(
-        select(Device).where(Device.token_hash == hash_token(token), Device.revoked.is_(False))
-    )
 
 
 # ---- the current request -----------------------------------------------------------------

@@ -25,7 +25,6 @@ from datetime import date, time, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from server.auth import hash_token
 from server.models import (
     Appointment,
     Building,
@@ -43,6 +42,7 @@ from server.models import (
     UnitKeyItem,
     UnitOwner,
 )
+from server.services.devices import hash_token
 
 DEMO_PROJECT_CODE = "CHTD2"
 DEMO_PROJECT_NAME = "翠湖天地·二期"
@@ -260,7 +260,7 @@ def _id_last4(rng: random.Random) -> str:
 
 
 def _device_token() -> str:
-    """A fresh token's hash, as server.auth.create_device does: unusable until the device pairs
+    """A fresh token's hash, as services.devices.create_device does: unusable until the device pairs
     with its pairing code (pair_device then issues the real token)."""
     return hash_token(secrets.token_urlsafe(32))
 

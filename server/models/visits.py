@@ -5,11 +5,27 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.engine.states import State, VisitStatus
 
 from .base import Base
 from .plan import Counter, Step
 from .project import Appointment, Owner, Unit
+
+
+def _enum(cls) -> SAEnum:
+    """The engine's enum on a VARCHAR(20) column holding its values (no CHECK constraint: the
+    schema stays what the migrations made; the ORM refuses unknown values)."""
+    return SAEnum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
 
 
 class Visit(Base):
@@ -29,9 +45,7 @@ class Visit(Base):
     ticket_no: Mapped[str] = mapped_column(String(10))
     # Unguessable; the ticket's QR leads to /s/<token>. Owners never log in.
     status_token: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(
-        String(20), default="active"
-    )  # active|finished|cancelled|out
+    status: Mapped[VisitStatus] = mapped_column(_enum(VisitStatus), default=VisitStatus.ACTIVE)
     priority_class: Mapped[str] = mapped_column(String(20), default="normal")
     # Asked for at the kiosk (elderly, disabled, pregnant); staff confirm it into priority_class.
     priority_requested: Mapped[str | None] = mapped_column(String(20))
@@ -67,7 +81,7 @@ class VisitStep(Base):
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"))
     sort: Mapped[int] = mapped_column(default=0)
-    state: Mapped[str] = mapped_column(String(20), default="pending")
+    state: Mapped[State] = mapped_column(_enum(State), default=State.PENDING)
     # Queue order: priority class, then the time the visit fairly joined, then check-in order.
     priority_rank: Mapped[int] = mapped_column(default=1)
     queue_at: Mapped[datetime | None] = mapped_column(DateTime)

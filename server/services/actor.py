@@ -1,20 +1,6 @@
-from __future__ import annotations
+"""Kept so that `from server.services.actor import Actor` goes on working; the home of Actor is
+server/actor.py (neutral: auth, services and the demo all use it)."""
 
-from dataclasses import dataclass
+from server.actor import SYSTEM, Actor
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking: a logged-in staff member or a registered device."""
-
-    staff_id: int | None = None
-    device_id: int | None = None
-    role: str | None = None  # admin | supervisor | staff, or the device kind
-    name: str = ""
-
-    @property
-    def is_staff(self) -> bool:
-        return self.staff_id is not None
-
-
-SYSTEM = Actor(role="system", name="system")
+__all__ = ["SYSTEM", "Actor"]

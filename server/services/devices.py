@@ -1,21 +1,84 @@
-"""Registering kiosks and displays; they get their token later by pairing (server.auth)."""
+"""Kiosks and displays: registering them, pairing codes, and the tokens they get by pairing.
+
+Only a token's hash is stored. server.auth asks `device_for_token` on every device request.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server import auth
+from server import clock
+from server.actor import Actor
+from server.engine import Invalid, NotFound
 from server.models import Device
 
 from . import audit
-from .actor import Actor
+
+DEVICE_KINDS = ("kiosk", "display", "counter")
+# Pairing codes avoid 0/O and 1/I: they are read off one screen and typed on another.
+_PAIR_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_pairing_code() -> str:
+    return "".join(secrets.choice(_PAIR_ALPHABET) for _ in range(8))
+
+
+def create_device(
+    session: Session, *, project_id: int, kind: str, name: str, area: str | None = None
+) -> Device:
+    """Registered by an admin; the device gets its token when it opens the pairing link."""
+    if kind not in DEVICE_KINDS:
+        raise Invalid("bad_device_kind", "Unknown device kind: %(kind)s", kind=kind)
+    device = Device(
+        project_id=project_id,
+        kind=kind,
+        name=name,
+        area=area,
+        token_hash=hash_token(secrets.token_urlsafe(32)),  # unusable until paired
+        pairing_code=new_pairing_code(),
+    )
+    session.add(device)
+    return device
 
 
 def register_device(
     session: Session, *, project_id: int, kind: str, name: str, area: str | None, actor: Actor
 ) -> Device:
-    device = auth.create_device(session, project_id=project_id, kind=kind, name=name, area=area)
+    device = create_device(session, project_id=project_id, kind=kind, name=name, area=area)
     session.flush()
     audit.record(session, actor, "device.create", "device", device.id, kind=kind, name=name)
     session.commit()
     return device
+
+
+def pair_device(session: Session, code: str) -> tuple[Device, str]:
+    """Trades a one-time pairing code for a long-lived token (only its hash is stored)."""
+    code = (code or "").strip().upper()
+    device = session.scalar(
+        select(Device).where(Device.pairing_code == code, Device.revoked.is_(False))
+    )
+    if device is None or not code:
+        raise NotFound(
+            "bad_pairing_code", "This pairing code is not valid. Ask an admin for a new one."
+        )
+    token = secrets.token_urlsafe(32)
+    device.token_hash = hash_token(token)
+    device.pairing_code = None
+    device.last_seen_at = clock.now()
+    return device, token
+
+
+def device_for_token(session: Session, token: str | None) -> Device | None:
+    if not token:
+        return None
+    return session.scalar(
+        select(Device).where(Device.token_hash == hash_token(token), Device.revoked.is_(False))
+    )
