@@ -5,15 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from server import auth, clock
+from server import auth
 from server.auth import require
 from server.models import Counter, Device, Printer, PrintJob
 from server.models.printing import CONNECTION_KINDS, PAPER_WIDTHS, PRINT_MODES
-from server.printing import jobs, worker
+from server.printing import worker
 from server.printing.receipt import Receipt
-from server.printing.receipts import test_page_receipt
 from server.printing.render_png import render_png
-from server.services import audit
+from server.services import printing
 from server.web import db_session, project_id
 
 bp = Blueprint("admin_printing", __name__)
@@ -148,33 +147,21 @@ def printers_create():
         )
     except ValueError:
         return redirect(url_for("admin_printing.printers_page", error="invalid"))
-    s = db_session()
-    s.add(printer)
-    s.flush()
-    audit.record(s, auth.current_actor(), "printer.create", "printer", printer.id, name=name)
-    s.commit()
+    printing.add_printer(db_session(), printer, actor=auth.current_actor())
     return redirect(url_for("admin_printing.printers_page"))
 
 
 @bp.post("/admin/printers/<int:printer_id>/check")
 @require("supervisor", page=True)
 def printer_check(printer_id: int):
-    s = db_session()
-    worker.probe(s, _printer(printer_id), timeout=2.0)
-    s.commit()
+    printing.check_printer(db_session(), _printer(printer_id))
     return redirect(url_for("admin_printing.printers_page"))
 
 
 @bp.post("/admin/printers/<int:printer_id>/test")
 @require("supervisor", page=True)
 def printer_test(printer_id: int):
-    s = db_session()
-    p = _printer(printer_id)
-    receipt = test_page_receipt(p.name, p.mode, p.paper_width_mm, clock.now())
-    job = jobs.enqueue(s, kind="test", receipt=receipt, printer=p)
-    s.flush()
-    audit.record(s, auth.current_actor(), "printer.test", "printer", p.id, job_id=job.id)
-    s.commit()
+    printing.print_test_page(db_session(), _printer(printer_id), actor=auth.current_actor())
     worker.wake()
     return redirect(url_for("admin_printing.printers_page"))
 
@@ -182,11 +169,7 @@ def printer_test(printer_id: int):
 @bp.post("/admin/printers/<int:printer_id>/toggle")
 @require("admin", page=True)
 def printer_toggle(printer_id: int):
-    s = db_session()
-    p = _printer(printer_id)
-    p.enabled = not p.enabled
-    audit.record(s, auth.current_actor(), "printer.toggle", "printer", p.id, enabled=p.enabled)
-    s.commit()
+    printing.toggle_printer(db_session(), _printer(printer_id), actor=auth.current_actor())
     return redirect(url_for("admin_printing.printers_page"))
 
 
@@ -198,18 +181,7 @@ def job_reprint(job_id: int):
     target = _int_or_none("printer_id")
     if target is not None:
         _printer(target)
-    new = jobs.reprint(s, job.id, printer_id=target)
-    s.flush()
-    audit.record(
-        s,
-        auth.current_actor(),
-        "print_job.reprint",
-        "print_job",
-        job.id,
-        new_job_id=new.id,
-        printer_id=new.printer_id,
-    )
-    s.commit()
+    printing.reprint(s, job.id, actor=auth.current_actor(), printer_id=target)
     worker.wake()
     return redirect(url_for("admin_printing.printers_page"))
 

@@ -197,15 +197,8 @@ def devices_action(device_id: int, action: str):
     device = s.get(Device, device_id)
     if device is None or device.project_id != project_id() or action not in ("repair", "revoke"):
         return redirect(url_for("admin.devices_page"))
-    if action == "repair":
-        # A new code; the old token stops working once the device pairs again.
-        device.pairing_code = auth.new_pairing_code()
-        device.revoked = False
-    else:
-        device.revoked = True
-        device.pairing_code = None
-    audit.record(s, auth.current_actor(), f"device.{action}", "device", device.id)
-    s.commit()
+    change = devices.new_pairing if action == "repair" else devices.revoke
+    change(s, device, actor=auth.current_actor())
     return redirect(url_for("admin.devices_page"))
 
 
@@ -218,16 +211,12 @@ def pair(code: str | None = None):
         return render_template("admin/pair.html", error=None)
     s = db_session()
     try:
-        device, token = auth.pair_device(s, code)
+        device, token = devices.pair(s, code)
     except DomainError:
         return render_template(
             "admin/pair.html",
             error=gettext_("This pairing code is not valid. Ask an admin for a new one."),
         ), 404
-    audit.record(
-        s, Actor(device_id=device.id, role=device.kind), "device.pair", "device", device.id
-    )
-    s.commit()
     response = make_response(redirect(url_for(DEVICE_HOME[device.kind])))
     response.set_cookie(
         auth.DEVICE_COOKIE, token, max_age=400 * 86400, httponly=True, samesite="Lax"

@@ -11,7 +11,7 @@ from server.engine import NotFound
 from server.models import Counter
 from server.printing import jobs as print_jobs
 from server.printing import worker as print_worker
-from server.services import audit, events, queue, snapshots
+from server.services import events, printing, queue, snapshots
 from server.services.settings import QueueSettings
 from server.web import body, db_session, ok, project_id
 
@@ -138,9 +138,7 @@ def api_reprint(counter_id: int, job_id: int):
     s = db_session()
     if job_id not in {j.id for j in print_jobs.problem_jobs(s, counter_id=counter.id, limit=100)}:
         raise NotFound("unknown_print_job", "Unknown print job.")
-    print_jobs.reprint(s, job_id)
-    audit.record(s, current_actor(), "print.reprint", "print_job", job_id, counter_id=counter.id)
-    s.commit()
+    printing.reprint(s, job_id, actor=current_actor(), counter_id=counter.id)
     print_worker.wake()
     return _counter_answer(counter)
 

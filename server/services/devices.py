@@ -76,9 +76,34 @@ def pair_device(session: Session, code: str) -> tuple[Device, str]:
     return device, token
 
 
+def pair(session: Session, code: str) -> tuple[Device, str]:
+    """pair_device, audited and committed: the device's own first act."""
+    device, token = pair_device(session, code)
+    audit.record(
+        session, Actor(device_id=device.id, role=device.kind), "device.pair", "device", device.id
+    )
+    session.commit()
+    return device, token
+
+
 def device_for_token(session: Session, token: str | None) -> Device | None:
     if not token:
         return None
     return session.scalar(
         select(Device).where(Device.token_hash == hash_token(token), Device.revoked.is_(False))
     )
+
+
+def new_pairing(session: Session, device: Device, *, actor: Actor) -> None:
+    """A new code; the old token stops working once the device pairs again."""
+    device.pairing_code = new_pairing_code()
+    device.revoked = False
+    audit.record(session, actor, "device.repair", "device", device.id)
+    session.commit()
+
+
+def revoke(session: Session, device: Device, *, actor: Actor) -> None:
+    device.revoked = True
+    device.pairing_code = None
+    audit.record(session, actor, "device.revoke", "device", device.id)
+    session.commit()
