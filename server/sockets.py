@@ -78,6 +78,7 @@ def snapshot_for(view: str, actor: Actor | None, auth: dict) -> tuple[list[str],
 def register(socketio) -> None:
     @socketio.on("connect")
     def on_connect(auth=None):
+        reading(db_session())  # the auth check and the snapshot take no write lock
         auth = auth if isinstance(auth, dict) else {}
         view = str(auth.get("view") or "")
         actor = current_actor() if view != "status" else None
