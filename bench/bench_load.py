@@ -323,13 +323,15 @@ async def peak(venue: Venue, base: str, sockets: SocketClients, printer, args) -
     pages = len(status_tokens[: args.status_pages])
     pending: list[asyncio.Task] = []
     errors = 0
+    error_samples: list[str] = []
 
     async def one_checkin(k: Kiosk, code: str) -> None:
         nonlocal pages, errors
         try:
             t0, t1, data = await k.check_in(code)
-        except Exception:
+        except Exception as exc:
             errors += 1
+            error_samples.append(f"check-in: {exc}"[:200])
             return
         checkin_ms.append((t1 - t0) * 1000)
         issued[data["ticket_no"]] = t1
@@ -368,8 +370,9 @@ async def peak(venue: Venue, base: str, sockets: SocketClients, printer, args) -
                 else:
                     t0, t1, _ = await c.post(f"/tickets/{c.visit_step_id()}/complete")
                     action_ms["complete"].append((t1 - t0) * 1000)
-            except Exception:
+            except Exception as exc:
                 errors += 1
+                error_samples.append(f"counter {c.id}: {exc}"[:200])
             await asyncio.sleep(crng.uniform(20, 60))
 
     await asyncio.gather(arrivals(), *(counter_loop(c) for c in counters))
@@ -393,6 +396,7 @@ async def peak(venue: Venue, base: str, sockets: SocketClients, printer, args) -
         "calls_made": len(calls),
     }
     out["errors"] = errors
+    out["error_samples"] = error_samples[:5]
     out["board"] = board_latency(calls, board, args.boards)
     out["status_pages"] = {"connected": board["connected"] - args.boards, "failed": board["failed"]}
     out["printer"] = await printer_figures(printer, issued, args.drain)
