@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
-from server import clock, i18n, ratelimit, realtime, sockets
+from server import clock, i18n, input_guard, ratelimit, realtime, sockets
 from server import csrf as csrf_rules
 from server.config import default_instance_path, load_config
 from server.db import Database
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         db.scoped.remove()
 
     i18n.init_app(app)
+    input_guard.init_app(app)  # before the blueprints: their <int:...> rules use its converter
     # Gives every template csrf_token(); base.html puts it in a meta tag and ui.js's api()
     # sends it as X-CSRFToken. server/csrf.py enforces it on every state-changing request.
     csrf_rules.init_app(app, csrf)

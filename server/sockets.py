@@ -208,14 +208,18 @@ class _Guard(threading.Thread):
         db = self.app.extensions["handover_db"]
         with db.session() as s:
             live_staff = staff_sessions.live_hashes(s, staff_hashes)
-            live_devices = {
-                f"device:{i}:{h}"
-                for i, h in s.execute(
-                    select(Device.id, Device.token_hash).where(
-                        Device.id.in_(device_ids), Device.revoked.is_(False)
+            live_devices = (
+                {
+                    f"device:{i}:{h}"
+                    for i, h in s.execute(
+                        select(Device.id, Device.token_hash).where(
+                            Device.id.in_(device_ids), Device.revoked.is_(False)
+                        )
                     )
-                )
-            } if device_ids else set()
+                }
+                if device_ids
+                else set()
+            )
             s.rollback()
         gone = [
             sid

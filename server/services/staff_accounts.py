@@ -26,9 +26,7 @@ def _staff(session: Session, staff_id: int) -> Staff:
     return staff
 
 
-def set_password(
-    session: Session, staff_id: int, password: str, *, actor: Actor, hasher
-) -> Staff:
+def set_password(session: Session, staff_id: int, password: str, *, actor: Actor, hasher) -> Staff:
     if len(password or "") < 8:
         raise Invalid("weak_password", "The password needs at least 8 characters.")
     staff = _staff(session, staff_id)
