@@ -38,6 +38,10 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)  # werkzeug: scrypt with a random salt
 
 
+def check_password(staff: Staff, password: str) -> bool:
+    return check_password_hash(staff.password_hash, password)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -61,9 +61,19 @@ def _default_limit() -> str:
     return cfg["RATELIMIT_STAFF"] if current_credential() else cfg["RATELIMIT_ANONYMOUS"]
 
 
+# Counted by their own, stricter limits (auth.authenticate, auth.pair_device).
+OWN_LIMITS = frozenset({"admin.login", "admin.api_login", "admin.pair"})
+
+
 def _exempt() -> bool:
     endpoint = request.endpoint or ""
-    return endpoint == "static" or endpoint.endswith(".static") or endpoint == "_favicon"
+    return (
+        endpoint == "static"
+        or endpoint.endswith(".static")
+        or endpoint == "_favicon"
+        or (request.method == "POST" and endpoint in OWN_LIMITS)
+        or (endpoint == "admin.pair" and "code" in (request.view_args or {}))
+    )
 
 
 def too_many() -> TooManyRequests:
