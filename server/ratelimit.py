@@ -31,9 +31,11 @@ LIMIT_DEFAULTS = {
     "RATELIMIT_LOGIN_ACCOUNT": "10 per 15 minutes",
     "RATELIMIT_PAIR_CLIENT": "20 per minute;200 per hour",
     # Socket.IO, per socket and per client: connects redo the snapshot, resync too.
-    "RATELIMIT_SOCKET_CONNECT": "30 per minute",
+    "RATELIMIT_SOCKET_CONNECT": "12 per minute",
     "RATELIMIT_SOCKET_EVENT": "2 per second;30 per minute",
     "RATELIMIT_SOCKET_CLIENT_EVENT": "10 per second;120 per minute",
+    # Far beyond any screen: the socket is flooding and is disconnected.
+    "RATELIMIT_SOCKET_ABUSE": "20 per second;200 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_STRATEGY": "moving-window",
     "RATELIMIT_HEADERS_ENABLED": True,

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 from sqlalchemy import select
 
 from server import ratelimit
@@ -156,10 +156,7 @@ def register(socketio) -> None:
         conn = _conns.get(request.sid)
         if conn is None:  # its access was withdrawn: the guard is closing it
             return _error("login_required", "Please log in first.")
-        if not (
-            ratelimit.hit("RATELIMIT_SOCKET_EVENT", f"sid:{request.sid}")
-            and ratelimit.hit("RATELIMIT_SOCKET_CLIENT_EVENT", conn.client)
-        ):
+        if not _count_event(conn):
             return _error("rate_limited", "Too many requests. Please wait a moment and try again.")
         data = data if isinstance(data, dict) else {}
         view = data.get("view") if isinstance(data.get("view"), str) else ""
@@ -168,6 +165,28 @@ def register(socketio) -> None:
         except ConnectionRefusedError as exc:
             return {"error": {"code": "forbidden", "message": str(exc.args[0] if exc.args else "")}}
         return snapshot
+
+    @socketio.on("*")
+    def on_unknown(_event=None, *_args):
+        """Events no screen sends: counted like the others, so they cannot flood either."""
+        conn = _conns.get(request.sid)
+        if conn is not None:
+            _count_event(conn)
+
+
+def _count_event(conn: _Conn) -> bool:
+    """True when this event may be served. A socket far over its limit is a flood, not a
+    confused page: it is disconnected, and whatever it queued is dropped with it."""
+    sid = request.sid
+    if not ratelimit.hit("RATELIMIT_SOCKET_ABUSE", f"sid:{sid}"):
+        log.warning("socket %s (%s) disconnected for flooding", sid, conn.client)
+        with _lock:
+            _conns.pop(sid, None)
+        disconnect()
+        return False
+    return ratelimit.hit("RATELIMIT_SOCKET_EVENT", f"sid:{sid}") and ratelimit.hit(
+        "RATELIMIT_SOCKET_CLIENT_EVENT", conn.client
+    )
 
 
 def _error(code: str, message: str) -> dict:

@@ -142,7 +142,7 @@ def fuzz_app(db_url, tmp_path):
 
 
 FUZZ = settings(
-    max_examples=250,
+    max_examples=150,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     database=None,
