@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from werkzeug.routing import IntegerConverter
+from werkzeug import routing
 
 from server.engine import Invalid
 
@@ -19,8 +19,9 @@ MAX_DB_INT = 2**31 - 1  # the smallest integer column we have (PostgreSQL INTEGE
 MAX_JSON_DEPTH = 32
 
 
-class BoundedIntConverter(IntegerConverter):
-    """`<int:id>` that does not match ids no table can hold: the route answers 404."""
+class IntegerConverter(routing.IntegerConverter):
+    """`<int:id>` that does not match ids no table can hold: the route answers 404. (It keeps
+    werkzeug's class name: code that inspects converters by name still sees an integer.)"""
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_DB_INT)
@@ -79,7 +80,7 @@ def json_too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 def init_app(app) -> None:
-    app.url_map.converters["int"] = BoundedIntConverter
+    app.url_map.converters["int"] = IntegerConverter
 
     @app.before_request
     def _refuse_unstorable_text():

@@ -216,5 +216,6 @@ def test_a_resync_flood_does_not_slow_staff_down(server):
     assert counts["owner"]["connects"] > 1 and counts["staff"]["connects"] > 1, counts
     assert counts["owner"]["sent"] + counts["staff"]["sent"] > 2000, counts
     assert p99 < P99_LIMIT, f"p99 {p99 * 1000:.0f} ms"
-    assert peak_threads < before["Threads"] + 20  # no thread per event
+    # No thread per event (tens of thousands of events): a few per live connection only.
+    assert peak_threads < before["Threads"] + 50
     assert after["VmRSS"] < before["VmRSS"] + 30 * 1024  # memory back near its level

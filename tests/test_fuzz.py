@@ -91,7 +91,7 @@ def body_model(view) -> type[BaseModel] | None:
 
 
 def path_values(converter: str) -> st.SearchStrategy:
-    if converter == "IntegerConverter" or converter == "BoundedIntConverter":
+    if converter == "IntegerConverter":
         return st.one_of(st.integers(min_value=0, max_value=2**80), st.sampled_from(HUGE))
     return st.one_of(nasty_text.filter(lambda t: "/" not in t and t), st.just("call-next"))
 
