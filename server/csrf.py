@@ -10,13 +10,15 @@ no ambient login to abuse. See docs/api.md, "Security rules".
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from server.auth import DEVICE_COOKIE, DEVICE_HEADER
 from server.engine import DomainError
+from server.i18n import gettext_
 from server.web import error_body
 
+_MESSAGE = "This page has expired or the request came from another site. Reload the page."
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -46,6 +48,10 @@ def init_app(app, csrf: CSRFProtect) -> None:
 
     @app.errorhandler(CSRFError)
     def _refused(_exc: CSRFError):
+        if request.endpoint == "admin.login":
+            # The login form left open overnight: show it again (with a fresh token), in words.
+            message = gettext_(_MESSAGE)
+            return render_template("admin/login.html", error=message), 400
         err = CsrfRefused(
             "csrf_failed",
             "This page has expired or the request came from another site. Reload the page.",

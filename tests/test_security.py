@@ -3,6 +3,7 @@ once (server-side sessions, sockets closed), guessing logins and pairing codes i
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 
@@ -277,3 +278,37 @@ def test_resync_is_throttled_per_socket(app, venue, staff_socket):
     assert answers[0]["view"] == answers[1]["view"] == "display"
     assert answers[3]["error"]["code"] == "rate_limited"
     assert "请求过于频繁" in answers[3]["error"]["message"]
+
+
+def test_a_stale_login_form_is_shown_again_in_words(app, venue):
+    r = app.test_client(csrf=False).post("/login", data={"username": "staff", "password": PASSWORD})
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert "页面已过期" in page and 'name="csrf_token"' in page
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="needs TEST_REDIS_URL")
+def test_with_redis_several_processes_share_the_counts(tmp_path, sqlite_url):
+    """Two server processes (two apps here) count one client together."""
+    import redis
+
+    from server.app import create_app
+
+    redis.Redis.from_url(os.environ["TEST_REDIS_URL"]).flushdb()
+    apps = [
+        create_app(
+            {
+                "INSTANCE_PATH": str(tmp_path / f"i{n}"),
+                "DATABASE_URL": sqlite_url,
+                "TESTING": True,
+                "PRINT_WORKER": False,
+                "RATELIMIT_STORAGE_URI": os.environ["TEST_REDIS_URL"],
+            }
+        )
+        for n in range(2)
+    ]
+    apps[0].extensions["handover_db"].create_all()
+    codes = [
+        apps[n % 2].test_client().get("/api/status/" + "x" * 20).status_code for n in range(12)
+    ]
+    assert codes[:10] == [404] * 10 and codes[-1] == 429
