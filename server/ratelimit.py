@@ -53,6 +53,10 @@ def client_key() -> str:
     cred = current_credential()
     if cred is not None:
         return cred
+    token = (request.view_args or {}).get("token")
+    if request.blueprint == "status" and isinstance(token, str):
+        # Owners' phones may share one carrier address: count per ticket, not per address.
+        return f"status:{token[:100]}"
     return f"ip:{request.remote_addr or '-'}"
 
 

@@ -74,7 +74,7 @@ def server(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(f"{base}/login", proc, log)
-        yield base, _worker_pid(proc.pid)
+        yield base, _worker_pid(proc.pid), log
     finally:
         proc.terminate()
         try:
@@ -146,7 +146,7 @@ def flood(base: str, name: str, auth: dict, cookie: str, stop, results) -> None:
 
 
 def test_another_origin_cannot_open_a_socket(server):
-    base, _pid = server
+    base, _pid, _log = server
     staff = _staff_session(base, "staff")
     # Long-polling: the Origin header goes exactly as given (websocket-client adds its own).
     with pytest.raises(sio.exceptions.ConnectionError):
@@ -157,7 +157,7 @@ def test_another_origin_cannot_open_a_socket(server):
 
 
 def test_a_resync_flood_does_not_slow_staff_down(server):
-    base, pid = server
+    base, pid, log = server
     staff = _staff_session(base, "staff")
     timed = _staff_session(base, "supervisor")
     r = staff.post(f"{base}/api/checkin", json={"code": "NOTICE0000XYZ"}, timeout=10)
@@ -216,6 +216,9 @@ def test_a_resync_flood_does_not_slow_staff_down(server):
     assert counts["owner"]["connects"] > 1 and counts["staff"]["connects"] > 1, counts
     assert counts["owner"]["sent"] + counts["staff"]["sent"] > 2000, counts
     assert p99 < P99_LIMIT, f"p99 {p99 * 1000:.0f} ms"
+    # No request waited for a DB connection or failed (the pool was not exhausted).
+    text = log.read_text(errors="replace")
+    assert "QueuePool limit" not in text and "Traceback" not in text, text[-2000:]
     # No thread per event (tens of thousands of events): a few per live connection only.
     assert peak_threads < before["Threads"] + 50
     assert after["VmRSS"] < before["VmRSS"] + 30 * 1024  # memory back near its level
