@@ -41,7 +41,10 @@ LABELS = {
     "state_sending": "Sending",
     "state_sent": "Printed",
     "state_failed": "Failed",
+    "state_unsure": "May not have printed",
 }
+# Jobs staff may have to act on, "may not have printed" (interrupted by a crash) included.
+OPEN_STATES = ("queued", "sending", "failed", "unsure")
 
 
 def _printer(printer_id: int) -> Printer:
@@ -70,7 +73,7 @@ def printers_page():
     pending = dict(
         s.execute(
             select(PrintJob.printer_id, func.count())
-            .where(PrintJob.state.in_(("queued", "sending", "failed")))
+            .where(PrintJob.state.in_(OPEN_STATES))
             .group_by(PrintJob.printer_id)
         ).all()
     )
@@ -78,7 +81,7 @@ def printers_page():
     open_jobs = s.scalars(
         select(PrintJob)
         .where(
-            PrintJob.state.in_(("queued", "sending", "failed")),
+            PrintJob.state.in_(OPEN_STATES),
             (PrintJob.printer_id.in_(ids)) | PrintJob.printer_id.is_(None),
         )
         .order_by(PrintJob.id)

@@ -6,7 +6,7 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
-from server import auth
+from server import auth, sockets
 from server.auth import require
 from server.engine import DomainError
 from server.i18n import gettext_
@@ -58,10 +58,12 @@ def login():
             staff = auth.authenticate(
                 s, request.form.get("username", ""), request.form.get("password", "")
             )
-        except DomainError:
+        except DomainError as exc:
+            if exc.status == 429:
+                return render_template("admin/login.html", error=gettext_(exc.message)), 429
             error = gettext_("Wrong user name or password.")
         else:
-            auth.login(staff)
+            auth.login(s, staff)
             audit.record(
                 s, Actor(staff_id=staff.id, role=staff.role), "staff.login", "staff", staff.id
             )
@@ -72,7 +74,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    auth.logout()
+    auth.logout(db_session())
     return redirect(url_for("admin.login"))
 
 
@@ -81,7 +83,7 @@ def api_login():
     data = body(LoginBody)
     s = db_session()
     staff = auth.authenticate(s, data.username, data.password)
-    auth.login(staff)
+    auth.login(s, staff)
     audit.record(s, Actor(staff_id=staff.id, role=staff.role), "staff.login", "staff", staff.id)
     s.commit()
     return ok(
@@ -91,7 +93,7 @@ def api_login():
 
 @bp.post("/api/logout")
 def api_logout():
-    auth.logout()
+    auth.logout(db_session())
     return ok({"ok": True})
 
 
@@ -199,6 +201,7 @@ def devices_action(device_id: int, action: str):
         return redirect(url_for("admin.devices_page"))
     change = devices.new_pairing if action == "repair" else devices.revoke
     change(s, device, actor=auth.current_actor())
+    sockets.check_access_now()  # its open screens close within a second
     return redirect(url_for("admin.devices_page"))
 
 
@@ -211,8 +214,10 @@ def pair(code: str | None = None):
         return render_template("admin/pair.html", error=None)
     s = db_session()
     try:
-        device, token = devices.pair(s, code)
-    except DomainError:
+        device, token = auth.pair_device(s, code)
+    except DomainError as exc:
+        if exc.status == 429:
+            return render_template("admin/pair.html", error=gettext_(exc.message)), 429
         return render_template(
             "admin/pair.html",
             error=gettext_("This pairing code is not valid. Ask an admin for a new one."),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
-from server import clock, i18n, realtime, sockets
+from server import clock, i18n, input_guard, ratelimit, realtime, sockets
+from server import csrf as csrf_rules
 from server.config import default_instance_path, load_config
 from server.db import Database, reading, writing
 from server.engine import DomainError
@@ -30,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_url_path="/static",
     )
     app.config.update(load_config(instance_path, config))
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config["SESSION_HOURS"]))
     clock.set_timezone(app.config.get("TIMEZONE", "Asia/Shanghai"))
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
@@ -53,11 +56,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             writing(session)
 
     i18n.init_app(app)
+    input_guard.init_app(app)  # before the blueprints: their <int:...> rules use its converter
     # Gives every template csrf_token(); base.html puts it in a meta tag and ui.js's api()
-    # sends it as X-CSRFToken. Enforcement is switched on with WTF_CSRF_CHECK_DEFAULT.
-    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session, not one hour
+    # sends it as X-CSRFToken. server/csrf.py enforces it on every state-changing request.
+    csrf_rules.init_app(app, csrf)
     csrf.init_app(app)
+    ratelimit.init_app(app)
 
     @app.errorhandler(DomainError)
     def _domain_error(err: DomainError):
@@ -65,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from admin.printing import bp as admin_printing_bp
     from admin.routes import bp as admin_bp
+    from admin.staff_access import bp as staff_access_bp
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
     from kiosk.routes import bp as kiosk_bp
@@ -72,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for bp in (kiosk_bp, status_bp, counter_bp, display_bp, admin_bp, admin_printing_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(staff_access_bp)
 
     @app.get("/favicon.ico")
     def _favicon():
@@ -81,8 +87,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode="threading",
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
-        cors_allowed_origins=app.config.get("CORS_ORIGINS") or [],
+        cors_allowed_origins=socket_origin_check(app),
+        # Events run on the socket's own thread, one after another: a flood cannot turn into
+        # thousands of threads each holding a DB connection (issue 7, finding 1).
+        async_handlers=False,
         ping_interval=10,
     )
     sockets.register(realtime.socketio)
     return app
+
+
+def socket_origin_check(app: Flask):
+    """Socket.IO accepts a browser only from this server's own origin, PUBLIC_URL's, and the
+    ones in CORS_ORIGINS; any other page is refused (it would ride on the staff cookie)."""
+    extra = {o.rstrip("/") for o in app.config.get("CORS_ORIGINS") or []}
+    if app.config.get("PUBLIC_URL"):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(app.config["PUBLIC_URL"])
+        extra.add(f"{parts.scheme}://{parts.netloc}")
+
+    def allowed(origin: str | None, environ: dict) -> bool:
+        if not origin:
+            return True  # not a browser page: nothing of anyone else's to ride on
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin == own or origin in extra
+
+    return allowed

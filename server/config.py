@@ -26,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": None,  # base of the status-page QR; default: the request's host
     "PRINT_WORKER": True,  # run the print-queue worker inside the server process
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_HOURS": 14,  # a staff login lasts one working day (server-side, see auth.py)
+    "CORS_ORIGINS": [],  # other origins whose pages may open a Socket.IO connection
+    "LOGIN_LOCK_AFTER": 5,  # wrong passwords in a row before the account is locked...
+    "LOGIN_LOCK_MINUTES": 5,  # ...for this long
+    "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379/1 to share counts across processes
     "SESSION_COOKIE_HTTPONLY": True,
     "JSON_AS_ASCII": False,
 }

@@ -59,11 +59,16 @@ def error_response(err: DomainError):
 
 def body(model: type[M]) -> M:
     """Parses the JSON body; anything malformed is a 422 with a readable message."""
+    from server.input_guard import check_text, json_too_deep
+
+    if json_too_deep(request.get_data(cache=True)):
+        raise Invalid("too_deep", "The request body is nested too deeply.")
     data = request.get_json(silent=True)
     if data is None:
         data = {} if not request.data else None
     if not isinstance(data, dict):
         raise Invalid("bad_json", "The request body must be a JSON object.")
+    check_text(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from server import auth, realtime
@@ -182,6 +184,36 @@ def events():
     realtime.set_emitter(None)
 
 
+class CsrfClient(FlaskClient):
+    """A test client that behaves like our pages: it reads the CSRF token the server put in
+    the page (base.html's meta tag) and sends it as X-CSRFToken on every state-changing
+    request, as ui.js does. `app.test_client(csrf=False)` is a client that does not (another
+    site's page, a careless script)."""
+
+    def __init__(self, *args, csrf: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.csrf = csrf
+        self._token: tuple[str | None, str] | None = None
+
+    def csrf_token(self) -> str:
+        cookie = self.get_cookie("session")
+        key = cookie.value if cookie else None
+        if self._token is None or self._token[0] != key:
+            page = super().open("/login", method="GET").get_data(as_text=True)
+            token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+            cookie = self.get_cookie("session")
+            self._token = (cookie.value if cookie else None, token)
+        return self._token[1]
+
+    def open(self, *args, **kwargs):
+        method = kwargs.get("method") or "GET"
+        if self.csrf and method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(tmp_path, sqlite_url):
     from server.app import create_app
@@ -195,6 +227,7 @@ def app(tmp_path, sqlite_url):
         }
     )
     app.extensions["handover_db"].create_all()
+    app.test_client_class = CsrfClient
     yield app
     app.extensions["handover_db"].dispose()
 

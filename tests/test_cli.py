@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, func, select
 
 from server.cli import main
 from server.models import Printer, Staff, Unit
+from tests.conftest import CsrfClient
 
 
 @pytest.fixture
@@ -43,6 +44,7 @@ def test_admin_home_offers_demo_codes_that_check_in(instance):
     from server.app import create_app
 
     app = create_app({"PRINT_WORKER": False})
+    app.test_client_class = CsrfClient
     client = app.test_client()
     assert (
         client.post(

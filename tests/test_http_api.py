@@ -20,7 +20,7 @@ from server.models import (
     Visit,
     VisitStep,
 )
-from tests.conftest import login
+from tests.conftest import CsrfClient, login
 
 # ---- helpers -----------------------------------------------------------------------------
 
@@ -645,6 +645,7 @@ def test_a_restart_loses_nothing(app, venue, staff_client, tmp_path):
             "PRINT_WORKER": False,
         }
     )
+    again.test_client_class = CsrfClient
     try:
         client = again.test_client()
         login(client, "staff")

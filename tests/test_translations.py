@@ -18,6 +18,8 @@ ERROR_CLASSES = {
     "Forbidden",
     "IllegalTransition",
     "Unauthorized",
+    "TooManyRequests",
+    "CsrfRefused",
 }
 FIRST_ARG_CALLS = {"gettext_", "_refuse", "_"}
 

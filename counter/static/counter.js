@@ -105,7 +105,8 @@
       // Staff get a plain reason; the printer's technical message stays in the tooltip.
       el("span", {title: job.error || ""}, t("print_problem", {
         printer: job.printer || "-",
-        error: job.state === "failed" ? t("print_failed") : t("print_waiting"),
+        error: job.state === "unsure" ? t("print_unsure")
+          : job.state === "failed" ? t("print_failed") : t("print_waiting"),
       })),
       " ",
       el("button", {class: "btn", type: "button", onclick: () => reprint(job.id)}, t("reprint")))));

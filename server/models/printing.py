@@ -14,8 +14,10 @@ PRINT_MODES = ("native", "raster")
 PAPER_WIDTHS = (58, 80)
 JOB_KINDS = ("ticket", "key_receipt", "defect_list", "daily_tally", "test")
 # sending: claimed by one worker, bytes on their way. A job found "sending" after a crash is
-# not resent automatically (it may have printed): it becomes failed for staff to reprint.
-JOB_STATES = ("queued", "sending", "sent", "failed")
+# not resent automatically: it becomes unsure ("may not have printed") for staff to check and
+# reprint (server/printing/recovery.py).
+UNSURE = "unsure"
+JOB_STATES = ("queued", "sending", "sent", "failed", UNSURE)
 
 
 class Printer(CreatedAt, Base):

@@ -69,7 +69,7 @@ def reprint(
     """Print a job again, optionally on another printer. Not committed.
 
     A job not printed yet (queued or failed) is moved, so it cannot come out twice when its
-    first printer comes back. A job already sent (or in flight) is copied into a new job that
+    first printer comes back; so is an unsure one (a staff member checked and decided). A job already sent (or in flight) is copied into a new job that
     points at the original; the original row stays as the record of what was printed.
     """
     job = session.get(PrintJob, job_id)
@@ -77,7 +77,7 @@ def reprint(
         raise LookupError(f"print job {job_id} not found")
     now = now or clock.now()
     target = printer_id if printer_id is not None else job.printer_id
-    if job.state in ("queued", "failed"):
+    if job.state in ("queued", "failed", "unsure"):
         job.printer_id = target
         job.state = "queued"
         job.next_attempt_at = now
@@ -113,7 +113,7 @@ def problem_jobs(session: Session, *, counter_id: int, limit: int = 10) -> list[
             .where(
                 or_(Printer.counter_id == counter_id, PrintJob.source_counter_id == counter_id),
                 or_(
-                    PrintJob.state == "failed",
+                    PrintJob.state.in_(("failed", "unsure")),
                     and_(PrintJob.state == "queued", PrintJob.attempts > 0),
                 ),
             )

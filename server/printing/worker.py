@@ -33,13 +33,13 @@ from .adapters import (
     send_bytes,
 )
 from .receipt import Receipt
+from .recovery import resolve_interrupted, stale_cutoff
 from .render_escpos import render_escpos
 
 log = logging.getLogger(__name__)
 
 BACKOFF_CAP = 60.0  # seconds: a printer back from a paper change prints within a minute
 MAX_SEND_FAILURES = 20  # sending errors (not offline/paper-out waits) before staff must act
-STALE_CLAIM = timedelta(minutes=5)
 STATUS_REFRESH = timedelta(seconds=30)  # a healthy printer's "checked at" is this fresh
 SessionFactory = Callable[[], Session]
 
@@ -67,6 +67,9 @@ def run_once(
 ) -> RunResult:
     now = now or clock.now()
     result = RunResult()
+    # A claim far older than a send can take belongs to a sender that died: the receipt may
+    # or may not have printed, so staff are told at once (recovery.py), not resent blindly.
+    resolve_interrupted(session_factory, now=now, claimed_before=stale_cutoff(now, timeout))
     groups = _due_jobs(session_factory, now, limit, result)
     if not groups:
         return result
@@ -88,11 +91,6 @@ def _due_jobs(
         # Looking takes no write lock (SQLite): a pass that finds nothing to do costs the
         # check-ins nothing.
         reading(s)
-        stale = s.scalar(
-            select(PrintJob.id)
-            .where(PrintJob.state == "sending", PrintJob.claimed_at < now - STALE_CLAIM)
-            .limit(1)
-        )
         jobs = s.scalars(
             select(PrintJob)
             .where(
@@ -103,22 +101,10 @@ def _due_jobs(
             .order_by(PrintJob.id)
             .limit(limit)
         ).all()
-        if stale is None and not jobs:
+        if not jobs:
             s.rollback()
             return {}
         writing(s)  # ends the read; what follows starts from a fresh snapshot
-        # A claim older than STALE_CLAIM belongs to a worker that died mid-send: the receipt may
-        # or may not have printed, so a person decides (reprint), not the machine.
-        if stale is not None:
-            s.execute(
-                update(PrintJob)
-                .where(PrintJob.state == "sending", PrintJob.claimed_at < now - STALE_CLAIM)
-                .values(
-                    state="failed",
-                    next_attempt_at=None,
-                    last_error="interrupted while sending; may have printed / 发送中断，可能已打印，请核对后重打",
-                )
-            )
         groups: dict[PrinterConfig, list[int]] = {}
         printers: dict[int, Printer | None] = {}
         for job in jobs:
@@ -320,6 +306,14 @@ def init_app(app) -> PrintWorker | None:
     if not app.config.get("PRINT_WORKER", True):
         return None
     db = app.extensions["handover_db"]
+    # Before sending anything: jobs a killed process left in `sending` are resolved now.
+    # With several server processes another one may be mid-send, so only older claims then.
+    many = bool(app.config.get("SOCKETIO_MESSAGE_QUEUE"))
+    try:
+        now = clock.now()
+        resolve_interrupted(db.factory, now=now, claimed_before=stale_cutoff(now) if many else now)
+    except Exception:
+        log.exception("print recovery at start-up failed")
     worker = start_worker(db.factory, float(app.config.get("PRINT_WORKER_INTERVAL", 1.0)))
     app.extensions[EXTENSION] = worker
     return worker
