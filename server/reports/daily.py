@@ -148,7 +148,7 @@ class _Builder:
             Column(_("Accepted with defects"), "int"),
             Column(_("Refused"), "int"),
             Column(_("Unfinished"), "int"),
-            Column(_("No-show"), "int"),
+            Column(_("Did not come"), "int"),
         ]
 
     def outcome_row(self, label: str, appts: list, visits: list) -> list:
@@ -280,9 +280,14 @@ class _Builder:
         last_at: datetime | None = None
         by_vs = F.group(rows, lambda r: r.visit_step_id)
         for trs in by_vs.values():
-            wait_from = serve_from = None
+            wait_from = serve_from = called_at = None
             serving = 0.0
             for t in trs:
+                if t.action in ("call", "recall"):
+                    called_at = t.at
+                if t.action == "complete" and serve_from == t.at and called_at is not None:
+                    # Completed without pressing start: the service began with the call.
+                    serve_from = called_at
                 last_at = t.at if last_at is None or t.at > last_at else last_at
                 if t.from_state == "waiting" and wait_from is not None:
                     waiting_spans.append((wait_from, t.at))
