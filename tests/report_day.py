@@ -405,7 +405,7 @@ def build_report_day(s) -> ReportDay:
         correction_reason="实际少交一张",
     )
 
-    def req(visit, unit, cat, item, dept, text, status="open", when=at(9, 40)):
+    def req(visit, unit, cat, item, dept, text, status="open", *, when):
         s.add(
             OwnerRequest(
                 project_id=pid,

@@ -393,7 +393,7 @@ class _Builder:
             charts=[
                 Chart(
                     "waits",
-                    _("Waits per step (minutes)"),
+                    _("Waits and service per step"),
                     [r[0] for r in step_rows],
                     [
                         Series(_("Mean wait"), [r[2] or 0 for r in step_rows]),
