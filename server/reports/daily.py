@@ -897,7 +897,7 @@ class _Builder:
             ks = [k for k in order if k in total] + sorted(k for k in total if k not in order)
             return [[k, total[k], open_[k]] for k in ks]
 
-        cols = [Column(_("Requests"), "int"), Column(_("Open"), "int")]
+        cols = [Column(_("Requests"), "int"), Column(_("Still open"), "int")]
         by_cat = grouped(
             lambda r: self.category_word(r.category),
             [self.category_word(c) for c in REQUEST_CATEGORIES],
