@@ -97,6 +97,23 @@ REQUEST_CATEGORIES = (
 )
 
 
+def category_word(code: str | None, locale: str) -> str:
+    """An owner request's category as a word of the report's language."""
+
+    def _(msgid: str) -> str:
+        return translate(msgid, locale)
+
+    words = {
+        "sales": _("Sales"),
+        "construction_quality": _("Construction quality"),
+        "design": _("Design"),
+        "property_service": _("Property service"),
+        "customer_service": _("Customer service"),
+        "other": _("Other"),
+    }
+    return words.get(code or "other", code or "")
+
+
 def mask_phone(phone: str | None) -> str:
     p = phone or ""
     return f"{p[:3]}****{p[-4:]}" if len(p) >= 7 else "****"
@@ -843,15 +860,7 @@ class _Builder:
     # ---- owner requests and no-shows ------------------------------------------------------
 
     def category_word(self, code: str | None) -> str:
-        words = {
-            "sales": self._("Sales"),
-            "construction_quality": self._("Construction quality"),
-            "design": self._("Design"),
-            "property_service": self._("Property service"),
-            "customer_service": self._("Customer service"),
-            "other": self._("Other"),
-        }
-        return words.get(code or "other", code or "")
+        return category_word(code, self.locale)
 
     def requests(self) -> tuple[Section, int]:
         _ = self._
