@@ -90,3 +90,27 @@ def print_daily_tally(
     audit.record(session, actor, "report.print_tally", "printer", printer.id, day=day.isoformat())
     session.commit()
     return job
+
+
+def followup_for_export(
+    session: Session, *, project_id: int, actor: Actor, locale: str, full_contacts: bool
+) -> Report:
+    """The follow-up list for the XLSX export; full phone numbers as for the daily report."""
+    from server.reports.followup import followup_report
+
+    if full_contacts and not can_see_contacts(actor):
+        raise Forbidden("contacts_forbidden", "Only supervisors and admins may export contacts.")
+    report = followup_report(session, project_id, locale=locale, reveal_contacts=full_contacts)
+    if full_contacts:
+        audit.record(
+            session,
+            actor,
+            "report.export_contacts",
+            "report",
+            None,
+            report="followup",
+            format="xlsx",
+            rows=len(report.section("cases").tables[0].rows),
+        )
+        session.commit()
+    return report
