@@ -26,6 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.auth import hash_token
+from server.demo_reports import seed_reports
 from server.models import (
     Appointment,
     Building,
@@ -526,6 +527,7 @@ def build_demo(
                 )
         session.execute(insert(UnitKeyItem), key_rows)
         counts["unit_key_items"] = len(key_rows)
+        counts["report_day_visits"] = seed_reports(session, project, rng).visits
 
         session.commit()
     except BaseException:

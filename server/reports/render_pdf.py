@@ -5,6 +5,8 @@ on every page a table runs onto)."""
 
 from __future__ import annotations
 
+import logging
+
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
@@ -14,6 +16,8 @@ from .charts import PALETTE, nice_max
 from .model import Chart, Report, Table, format_value
 
 MARGIN = 12
+# fontTools reports every subset at INFO: noise in the CLI and the server log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:

@@ -137,7 +137,32 @@ def open_cases_after_day(
 ) -> RunResult:
     """Every unit not handed over after `day` gets an open case (refused, no-show, unfinished
     on that day; never appointed at all); cases of units handed over since are closed."""
+    result = open_cases(session, project_id=project_id, day=day, actor=actor, now=now)
+    audit.record(
+        session,
+        actor,
+        "followup.run",
+        "project",
+        project_id,
+        day=day.isoformat(),
+        created=result.total_created,
+        closed=result.closed,
+    )
+    session.commit()
+    return result
+
+
+def open_cases(
+    session: Session,
+    *,
+    project_id: int,
+    day: date,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> RunResult:
+    """The work of `open_cases_after_day`, not committed (the demo seeding uses it too)."""
     now = now or clock.now()
+    staff_id = actor.staff_id if actor else None
     facts = F.load(session, project_id, day, day, "zh_CN")
     handed = {u.id for u in facts.units.values() if u.handed_over} | set(facts.handed_over_on)
     created = dict.fromkeys(KINDS, 0)
@@ -200,24 +225,12 @@ def open_cases_after_day(
             CaseNote(
                 case_id=case.id,
                 text=_("Handed over; closed automatically"),
-                staff_id=actor.staff_id,
+                staff_id=staff_id,
                 created_at=now,
             )
         )
         closed += 1
-    result = RunResult(created, existing, closed)
-    audit.record(
-        session,
-        actor,
-        "followup.run",
-        "project",
-        project_id,
-        day=day.isoformat(),
-        created=result.total_created,
-        closed=closed,
-    )
-    session.commit()
-    return result
+    return RunResult(created, existing, closed)
 
 
 def _case(session: Session, project_id: int, case_id: int) -> FollowUpCase:
