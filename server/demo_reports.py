@@ -142,6 +142,7 @@ def simulate_day(
     rng: random.Random,
     come_share: float = 0.9,
     defects_total: int | None = None,
+    unfinished_share: float = 0.1,
 ) -> SimResult:
     """A whole handover day for `unit_ids` (given appointments on `day`), written as rows."""
     rooms = _get_or_create(session, InspectionRoom, project_id, ROOMS)
@@ -230,7 +231,7 @@ def simulate_day(
         outcome = (
             "refused" if roll < 0.08 else "accepted_with_defects" if roll < 0.5 else "accepted"
         )
-        stop_at = len(steps) if rng.random() > 0.1 else rng.randrange(1, len(steps))
+        stop_at = len(steps) if rng.random() >= unfinished_share else rng.randrange(1, len(steps))
         t = arrived
         inspector = None
         done_codes = set()

@@ -145,6 +145,10 @@ class _Builder:
     def _(self, msgid: str) -> str:
         return translate(msgid, self.locale)
 
+    def q(self, stmt):
+        """Column-only queries straight on the connection: no ORM row processing."""
+        return self.s.connection().execute(stmt)
+
     def name(self, zh: str | None, en: str | None) -> str:
         return (en or zh or "") if self.en else (zh or en or "")
 
@@ -274,7 +278,7 @@ class _Builder:
     # ---- waits, service times, hours, counters, staff ---------------------------------
 
     def load_transitions(self):
-        rows = self.s.execute(
+        rows = self.q(
             select(
                 StepTransition.id,
                 StepTransition.visit_id,
@@ -328,7 +332,7 @@ class _Builder:
     def times(self) -> tuple[Section, Section]:
         _ = self._
         waits, spans, served, last_at = self.load_transitions()
-        steps = self.s.execute(
+        steps = self.q(
             select(Step.id, Step.name_zh, Step.name_en)
             .where(Step.project_id == self.pid)
             .order_by(Step.sort, Step.id)
@@ -437,7 +441,7 @@ class _Builder:
         _ = self._
         counters = {
             c.id: self.name(c.name_zh, c.name_en)
-            for c in self.s.execute(
+            for c in self.q(
                 select(Counter.id, Counter.name_zh, Counter.name_en, Counter.code)
                 .where(Counter.project_id == self.pid)
                 .order_by(Counter.code)
@@ -445,9 +449,7 @@ class _Builder:
         }
         staff_ids = {s for _st, _c, s, _m in served if s is not None}
         staff = dict(
-            self.s.execute(
-                select(Staff.id, Staff.display_name).where(Staff.id.in_(staff_ids))
-            ).all()
+            self.q(select(Staff.id, Staff.display_name).where(Staff.id.in_(staff_ids))).all()
         )
 
         def rows(index: int, names: dict, order: list) -> list[list]:
@@ -499,7 +501,7 @@ class _Builder:
 
     def defects(self) -> tuple[Section, int]:
         _ = self._
-        rows = self.s.execute(
+        rows = self.q(
             select(
                 Defect.id,
                 Defect.supersedes_id,
@@ -515,7 +517,7 @@ class _Builder:
             .where(Visit.project_id == self.pid, Visit.day == self.day)
         ).all()
         live = [d for d in heads(rows) if not d.voided]
-        cats = self.s.execute(
+        cats = self.q(
             select(
                 DefectCategory.id,
                 DefectCategory.code,
@@ -527,7 +529,7 @@ class _Builder:
         cat_by_code = {c.code: self.name(c.name_zh, c.name_en) for c in cats}
         rooms = {
             r.code: self.name(r.name_zh, r.name_en)
-            for r in self.s.execute(
+            for r in self.q(
                 select(InspectionRoom.code, InspectionRoom.name_zh, InspectionRoom.name_en).where(
                     InspectionRoom.project_id == self.pid
                 )
@@ -535,7 +537,7 @@ class _Builder:
         }
         items = {
             r.code: self.name(r.name_zh, r.name_en)
-            for r in self.s.execute(
+            for r in self.q(
                 select(ChecklistItem.code, ChecklistItem.name_zh, ChecklistItem.name_en).where(
                     ChecklistItem.project_id == self.pid
                 )
@@ -608,7 +610,7 @@ class _Builder:
 
     def refusals(self) -> Section:
         _ = self._
-        staff = dict(self.s.execute(select(Staff.id, Staff.display_name)).all())
+        staff = dict(self.q(select(Staff.id, Staff.display_name)).all())
         rows = [
             [
                 self.unit(v.unit_id),
@@ -649,14 +651,14 @@ class _Builder:
             ticket.setdefault(v.unit_id, v.ticket_no)
         fee_names = {
             f.id: self.name(f.name_zh, f.name_en)
-            for f in self.s.execute(
+            for f in self.q(
                 select(FeeType.id, FeeType.name_zh, FeeType.name_en).where(
                     FeeType.project_id == self.pid
                 )
             )
         }
         dues = (
-            self.s.execute(
+            self.q(
                 select(UnitFee.unit_id, UnitFee.fee_type_id, UnitFee.amount).where(
                     UnitFee.unit_id.in_(unit_ids)
                 )
@@ -664,7 +666,7 @@ class _Builder:
             if unit_ids
             else []
         )
-        pays = self.s.execute(
+        pays = self.q(
             select(
                 FeePayment.id,
                 FeePayment.supersedes_id,
@@ -700,7 +702,7 @@ class _Builder:
         ]
 
         # Documents.
-        doc_types = self.s.execute(
+        doc_types = self.q(
             select(
                 DocumentType.id,
                 DocumentType.name_zh,
@@ -712,7 +714,7 @@ class _Builder:
             .where(DocumentType.project_id == self.pid, DocumentType.active.is_(True))
             .order_by(DocumentType.sort, DocumentType.id)
         ).all()
-        docs = self.s.execute(
+        docs = self.q(
             select(
                 VisitDocument.id,
                 VisitDocument.supersedes_id,
@@ -738,7 +740,7 @@ class _Builder:
         }
         done_steps = {
             (r.visit_id, r.code)
-            for r in self.s.execute(
+            for r in self.q(
                 select(VisitStep.visit_id, Step.code)
                 .join(Step, Step.id == VisitStep.step_id)
                 .join(Visit, Visit.id == VisitStep.visit_id)
@@ -762,7 +764,7 @@ class _Builder:
                 doc_rows.append([self.unit(v.unit_id), v.ticket_no, "、".join(missing)])
 
         # Keys.
-        khs = self.s.execute(
+        khs = self.q(
             select(
                 KeyHandover.id,
                 KeyHandover.supersedes_id,
@@ -778,14 +780,14 @@ class _Builder:
         kh_ids = [k.id for k in cur_kh.values()]
         item_names = {
             k.id: self.name(k.name_zh, k.name_en)
-            for k in self.s.execute(
+            for k in self.q(
                 select(KeyItemType.id, KeyItemType.name_zh, KeyItemType.name_en).where(
                     KeyItemType.project_id == self.pid
                 )
             )
         }
         short_items = F.group(
-            self.s.execute(
+            self.q(
                 select(
                     KeyHandoverItem.key_handover_id,
                     KeyHandoverItem.key_item_type_id,
@@ -864,7 +866,7 @@ class _Builder:
 
     def requests(self) -> tuple[Section, int]:
         _ = self._
-        reqs = self.s.execute(
+        reqs = self.q(
             select(
                 OwnerRequest.id,
                 OwnerRequest.unit_id,
@@ -887,7 +889,7 @@ class _Builder:
         ).all()
         depts = {
             d.code: self.name(d.name_zh, d.name_en)
-            for d in self.s.execute(
+            for d in self.q(
                 select(Department.code, Department.name_zh, Department.name_en)
                 .where(Department.project_id == self.pid)
                 .order_by(Department.sort, Department.id)

@@ -116,14 +116,18 @@ def unit_label(building: str, entrance: str, room: str, building_code: str, loca
 
 def load(session: Session, project_id: int, first: date, last: date, locale: str) -> Facts:
     project = session.get(Project, project_id)
-    buildings = session.execute(
-        select(Building.id, Building.name, Building.code)
-        .where(Building.project_id == project_id)
-        .order_by(Building.sort, Building.id)
-    ).all()
+    buildings = (
+        session.connection()
+        .execute(
+            select(Building.id, Building.name, Building.code)
+            .where(Building.project_id == project_id)
+            .order_by(Building.sort, Building.id)
+        )
+        .all()
+    )
     bname = {b.id: (b.name, b.code) for b in buildings}
     units: dict[int, UnitInfo] = {}
-    for u in session.execute(
+    for u in session.connection().execute(
         select(Unit.id, Unit.building_id, Unit.entrance, Unit.room, Unit.handed_over).where(
             Unit.project_id == project_id
         )
@@ -137,7 +141,7 @@ def load(session: Session, project_id: int, first: date, last: date, locale: str
             u.handed_over,
         )
     # Principal owner (lowest position) of every unit: names and phones for no-shows, letters.
-    for row in session.execute(
+    for row in session.connection().execute(
         select(UnitOwner.unit_id, Owner.name, Owner.phone)
         .join(Owner, Owner.id == UnitOwner.owner_id)
         .where(Owner.project_id == project_id)
@@ -149,7 +153,7 @@ def load(session: Session, project_id: int, first: date, last: date, locale: str
 
     appointments = [
         ApptInfo(a.id, a.unit_id, a.day, a.slot_start, a.slot_end, a.batch)
-        for a in session.execute(
+        for a in session.connection().execute(
             select(
                 Appointment.id,
                 Appointment.unit_id,
@@ -180,7 +184,7 @@ def load(session: Session, project_id: int, first: date, last: date, locale: str
             v.party_role,
             v.owner_id,
         )
-        for v in session.execute(
+        for v in session.connection().execute(
             select(
                 Visit.id,
                 Visit.unit_id,
@@ -201,21 +205,25 @@ def load(session: Session, project_id: int, first: date, last: date, locale: str
     by_id = {v.id: v for v in visits}
 
     # Every inspection outcome of the project up to `last` (earlier days decide "first time").
-    results = session.execute(
-        select(
-            InspectionResult.id,
-            InspectionResult.visit_id,
-            InspectionResult.outcome,
-            InspectionResult.reason,
-            InspectionResult.created_at,
-            InspectionResult.staff_id,
-            InspectionResult.supersedes_id,
-            Visit.unit_id,
-            Visit.day,
+    results = (
+        session.connection()
+        .execute(
+            select(
+                InspectionResult.id,
+                InspectionResult.visit_id,
+                InspectionResult.outcome,
+                InspectionResult.reason,
+                InspectionResult.created_at,
+                InspectionResult.staff_id,
+                InspectionResult.supersedes_id,
+                Visit.unit_id,
+                Visit.day,
+            )
+            .join(Visit, Visit.id == InspectionResult.visit_id)
+            .where(Visit.project_id == project_id, Visit.day <= last)
         )
-        .join(Visit, Visit.id == InspectionResult.visit_id)
-        .where(Visit.project_id == project_id, Visit.day <= last)
-    ).all()
+        .all()
+    )
     current_result = current_by(results, lambda r: r.visit_id)
     first_inspected: dict[int, tuple[date, datetime, int]] = {}
     for r in current_result.values():
@@ -230,18 +238,22 @@ def load(session: Session, project_id: int, first: date, last: date, locale: str
         if visit_id in by_id:
             by_id[visit_id].first_inspection = True
 
-    keys = session.execute(
-        select(
-            KeyHandover.id,
-            KeyHandover.visit_id,
-            KeyHandover.unit_id,
-            KeyHandover.created_at,
-            KeyHandover.supersedes_id,
-            Visit.day,
+    keys = (
+        session.connection()
+        .execute(
+            select(
+                KeyHandover.id,
+                KeyHandover.visit_id,
+                KeyHandover.unit_id,
+                KeyHandover.created_at,
+                KeyHandover.supersedes_id,
+                Visit.day,
+            )
+            .join(Visit, Visit.id == KeyHandover.visit_id)
+            .where(Visit.project_id == project_id, Visit.day <= last)
         )
-        .join(Visit, Visit.id == KeyHandover.visit_id)
-        .where(Visit.project_id == project_id, Visit.day <= last)
-    ).all()
+        .all()
+    )
     handed_over_on: dict[int, date] = {}
     for k in current_by(keys, lambda r: r.visit_id).values():
         if k.unit_id not in handed_over_on or k.day < handed_over_on[k.unit_id]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from server.pdf import FONT, new_document, to_bytes
 
@@ -54,7 +53,7 @@ class _Doc:
         if pdf.get_y() > pdf.h - 40:
             pdf.add_page()
         pdf.ln(2)
-        pdf.set_font(FONT, "B", size)
+        pdf.set_font(FONT, "", size)
         pdf.cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FONT, size=9)
         pdf.ln(1)
@@ -62,9 +61,9 @@ class _Doc:
     def cover(self) -> None:
         pdf, r = self.pdf, self.r
         pdf.add_page()
-        pdf.set_font(FONT, "B", 18)
+        pdf.set_font(FONT, "", 18)
         pdf.cell(0, 10, f"{r.project_name}", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(FONT, "B", 14)
+        pdf.set_font(FONT, "", 14)
         pdf.cell(0, 8, f"{r.title}  {r.period}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FONT, size=8)
         pdf.set_text_color(100, 100, 100)
@@ -88,7 +87,7 @@ class _Doc:
             pdf.set_text_color(90, 90, 90)
             pdf.cell(box_w - 4, 4, f.label)
             pdf.set_xy(x + 2, y + 6)
-            pdf.set_font(FONT, "B", 13)
+            pdf.set_font(FONT, "", 13)
             pdf.set_text_color(0, 0, 0)
             pdf.cell(box_w - 4, 7, format_value(f.value, f.kind))
         pdf.set_xy(x0, y + box_h + 4)
@@ -101,7 +100,7 @@ class _Doc:
         height = 62 if chart.style == "bars" else 8 + 5.2 * len(chart.labels)
         if pdf.get_y() + height + 8 > pdf.h - 14:
             pdf.add_page()
-        pdf.set_font(FONT, "B", 9)
+        pdf.set_font(FONT, "", 9)
         pdf.cell(
             0,
             5,
@@ -184,7 +183,7 @@ class _Doc:
         pdf = self.pdf
         if pdf.get_y() > pdf.h - 35:
             pdf.add_page()
-        pdf.set_font(FONT, "B", 9.5)
+        pdf.set_font(FONT, "", 9.5)
         pdf.cell(0, 6, t.title, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FONT, size=8)
         if not t.rows:
@@ -213,30 +212,72 @@ class _Doc:
             widths = [w * self.width / total_w for w in widths]
             total_w = self.width
         pdf.set_fill_color(255, 255, 255)
-        aligns = ["LEFT" if c.kind == "text" else "RIGHT" for c in t.columns]
-        with pdf.table(
-            width=min(self.width, max(total_w, self.width * 0.5)),
-            col_widths=widths,
-            align="LEFT",
-            text_align=aligns,
-            headings_style=FontFace(emphasis="BOLD", fill_color=(232, 238, 245)),
-            line_height=4.2,
-            padding=0.8,
-            borders_layout="HORIZONTAL_LINES",
-        ) as table:
-            head = table.row()
-            for c in t.columns:
-                head.cell(c.label)
-            for i, r in enumerate(rows):
-                style = (
-                    FontFace(emphasis="BOLD")
-                    if t.total is not None and i == len(rows) - 1
-                    else None
-                )
-                row = table.row(style=style)
-                for text in r:
-                    row.cell(text)
+        right = [c.kind != "text" for c in t.columns]
+        self._grid([c.label for c in t.columns], rows, widths, right, t.total is not None)
         pdf.ln(3)
+
+    def _wrap(self, text: str, width: float) -> list[str]:
+        """Greedy line breaking by glyph widths (CJK breaks anywhere; Latin at spaces when it
+        can). fpdf2's own table lays out every cell with its full line breaker: far too slow
+        for a day with hundreds of rows."""
+        pdf = self.pdf
+        if pdf.get_string_width(text) <= width:
+            return [text]
+        lines, line, line_w, last_space = [], "", 0.0, -1
+        for ch in text:
+            w = pdf.get_string_width(ch)
+            if line_w + w > width and line:
+                if ch != " " and last_space > 0:
+                    lines.append(line[:last_space])
+                    line = line[last_space + 1 :]
+                else:
+                    lines.append(line)
+                    line = ""
+                line_w, last_space = pdf.get_string_width(line), -1
+                if ch == " ":
+                    continue
+            if ch == " ":
+                last_space = len(line)
+            line += ch
+            line_w += w
+        if line:
+            lines.append(line)
+        return lines
+
+    def _grid(self, head, rows, widths, right, bold_last) -> None:
+        pdf = self.pdf
+        line_h, pad = 4.0, 0.9
+        bottom = pdf.h - pdf.b_margin
+        x0 = pdf.l_margin
+        pdf.set_draw_color(215, 222, 230)
+        pdf.set_line_width(0.15)
+
+        def draw(cells, fill=None, bold=False):
+            lines = [self._wrap(c, w - 2 * pad) for c, w in zip(cells, widths, strict=True)]
+            h = max(len(ls) for ls in lines) * line_h + 2 * pad
+            if pdf.get_y() + h > bottom:
+                pdf.add_page()
+                if cells is not head:
+                    draw(head, fill=(232, 238, 245))
+            y = pdf.get_y()
+            if fill:
+                pdf.set_fill_color(*fill)
+                pdf.rect(x0, y, sum(widths), h, style="F")
+            if bold:
+                pdf.set_font(FONT, size=8.6)
+            x = x0
+            for ls, w, r in zip(lines, widths, right, strict=True):
+                for k, text in enumerate(ls):
+                    pdf.set_xy(x + pad, y + pad + k * line_h)
+                    pdf.cell(w - 2 * pad, line_h, text, align="R" if r else "L")
+                x += w
+            pdf.line(x0, y + h, x0 + sum(widths), y + h)
+            pdf.set_font(FONT, size=8)
+            pdf.set_xy(x0, y + h)
+
+        draw(head, fill=(232, 238, 245))
+        for i, r in enumerate(rows):
+            draw(r, bold=bold_last and i == len(rows) - 1)
 
 
 def render_pdf(report: Report) -> bytes:
