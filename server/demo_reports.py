@@ -293,7 +293,7 @@ def simulate_day(
         for dt in doc_types:
             if dt.step_code in done_codes and not dt.agent_only:
                 status = "signed" if dt.needs_signature else "seen"
-                if rng.random() < 0.03:
+                if rng.random() < 0.015:
                     status = "missing"
                 session.add(
                     VisitDocument(
@@ -422,6 +422,13 @@ def seed_reports(session: Session, project: Project, rng: random.Random) -> SimR
         a.slot_start, a.slot_end = slots[i % 3]
         a.batch = "预交付批次"
     session.flush()
+    # A power of attorney is asked for only when an agent comes (the model says so per type).
+    for dt in session.scalars(
+        select(DocumentType).where(
+            DocumentType.project_id == project.id, DocumentType.code == "power_of_attorney"
+        )
+    ):
+        dt.agent_only = True
     project.contact_name = project.contact_name or "客服中心 周敏"
     project.contact_phone = project.contact_phone or "0571-8888 6666"
     project.address = project.address or "翠湖天地售楼处一楼大厅（翠湖路88号）"
