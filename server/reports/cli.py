@@ -124,3 +124,51 @@ def daily_command(day, fmt, out, lang, printer_id) -> None:
 
         receipt = render_slip(report, printed_at=clock.now())
         _write(render_png(receipt, 58), out)
+
+
+@report_group.command("summary")
+@click.option("--from", "first", default=None, help="YYYY-MM-DD (default: the first day)")
+@click.option("--to", "last", default=None, help="YYYY-MM-DD (default: the last day)")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "xlsx"]), default="pdf")
+@click.option("--out", default=None)
+@click.option("--lang", default="zh_CN", show_default=True)
+@with_appcontext
+def summary_command(first, last, fmt, out, lang) -> None:
+    """交房汇总统计表 over a date range, or the whole project."""
+    from server.reports.summary import build_summary
+
+    with _db().session() as s:
+        report = build_summary(
+            s,
+            _project_id(s),
+            _day(first) if first else None,
+            _day(last) if last else None,
+            locale=_locale(lang),
+        )
+    if fmt == "html":
+        _write(report_html(report), out)
+    elif fmt == "pdf":
+        from server.reports.render_pdf import render_pdf
+
+        _write(render_pdf(report), out)
+    else:
+        from server.reports.render_xlsx import render_xlsx
+
+        _write(render_xlsx(report), out)
+
+
+@report_group.command("followup")
+@click.option("--date", "day", default=None, help="the handover day (default: today)")
+@with_appcontext
+def followup_command(day) -> None:
+    """Open a follow-up case for every unit not handed over after the day."""
+    from server.services.actor import SYSTEM
+    from server.services.followup import open_cases_after_day
+
+    d = _day(day)
+    with _db().session() as s:
+        result = open_cases_after_day(s, project_id=_project_id(s), day=d, actor=SYSTEM)
+    click.echo(
+        f"{d}: 新建 {result.total_created} {result.created} / 已在跟进 {result.existing} / "
+        f"关闭 {result.closed}"
+    )

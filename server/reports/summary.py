@@ -58,7 +58,8 @@ def build_summary(
         return translate(m, locale)
 
     span = project_span(session, project_id)
-    first, last = first or span[0], last or span[1]
+    # Days still to come are not part of the summary unless asked for.
+    first, last = first or span[0], last or max(span[0], min(span[1], clock.today()))
     if last < first:
         first, last = last, first
     facts = F.load(session, project_id, first, last, locale)
