@@ -420,7 +420,7 @@ def seed_reports(session: Session, project: Project, rng: random.Random) -> SimR
     for i, a in enumerate(late):
         a.day = past
         a.slot_start, a.slot_end = slots[i % 3]
-        a.batch = "预交付批次"
+        a.batch = f"预交付批次 {a.slot_start:%H:%M}"
     session.flush()
     # A power of attorney is asked for only when an agent comes (the model says so per type).
     for dt in session.scalars(
