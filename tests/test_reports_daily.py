@@ -214,3 +214,30 @@ def test_pdf_text_holds_the_same_figures(day_report):
             cells = [format_value(v, c.kind) for v, c in zip(row, t.columns, strict=True)]
             joined = re.sub(r"\s+", "", "".join(cells))
             assert joined in text, (t.key, cells)
+
+
+def test_tally_slip_is_queued_on_the_chosen_printer(database):
+    from server.models import Printer, PrintJob
+    from server.printing.receipt import Receipt
+    from server.services.actor import Actor
+    from server.services.reports import print_daily_tally
+
+    with database.session() as s:
+        d = build_report_day(s)
+        printer = Printer(project_id=d.project_id, name="客服台打印机", paper_width_mm=58)
+        s.add(printer)
+        s.commit()
+        job = print_daily_tally(
+            s,
+            project_id=d.project_id,
+            day=DAY,
+            printer_id=printer.id,
+            actor=Actor(staff_id=d.staff["supervisor"], role="supervisor"),
+        )
+        assert (job.kind, job.printer_id, job.state) == ("daily_tally", printer.id, "queued")
+        receipt = Receipt.from_dict(s.get(PrintJob, job.id).payload)
+        rows = {b.label: b.value for b in receipt.blocks if hasattr(b, "value")}
+        assert rows["预约"] == "6" and rows["未到场"] == "2" and rows["未完成"] == "2"
+        assert rows["首次验收通过率"] == "50.0%" and rows["登记问题数"] == "5"
+        texts = [b.text for b in receipt.blocks if hasattr(b, "text")]
+        assert "资料审核 平均等候 9.5" in texts
