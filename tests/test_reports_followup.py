@@ -302,3 +302,14 @@ def test_report_pages_and_exports_over_http(web):
     summary = staff.get(f"/admin/reports/summary?from={DAY}&to={DAY}")
     assert summary.status_code == 200 and "交房汇总统计表" in summary.get_data(as_text=True)
     assert staff.get(f"/admin/reports/summary.xlsx?from={DAY}&to={DAY}").status_code == 200
+    # The letter template: admins only; an unknown placeholder is refused with its name.
+    assert sup.get("/admin/reports/letter-template").status_code == 403
+    admin = app.test_client()
+    login(admin, "admin")
+    assert "{owner}" in admin.get("/admin/reports/letter-template").get_data(as_text=True)
+    bad = admin.post("/admin/reports/letter-template", data={"title": "催告函", "body": "{oops}"})
+    assert bad.status_code == 422 and "{oops}" in bad.get_data(as_text=True)
+    ok = admin.post(
+        "/admin/reports/letter-template", data={"title": "催告函", "body": "{owner}您好"}
+    )
+    assert ok.status_code == 200 and "已保存" in ok.get_data(as_text=True)

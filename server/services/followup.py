@@ -24,7 +24,6 @@ from server.models import (
     FollowUpCase,
     Staff,
     Step,
-    Unit,
     Visit,
     VisitStep,
 )
@@ -323,20 +322,3 @@ def close(
     audit.record(session, actor, "case.close", "follow_up_case", case.id)
     session.commit()
     return case
-
-
-def unit_ids_without_cases(session: Session, project_id: int) -> set[int]:
-    """Units neither handed over nor followed up (for a check on the follow-up page)."""
-    open_units = set(
-        session.scalars(
-            select(FollowUpCase.unit_id).where(
-                FollowUpCase.project_id == project_id, FollowUpCase.status != "closed"
-            )
-        )
-    )
-    pending = set(
-        session.scalars(
-            select(Unit.id).where(Unit.project_id == project_id, Unit.handed_over.is_(False))
-        )
-    )
-    return pending - open_units
