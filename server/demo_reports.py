@@ -143,6 +143,7 @@ def simulate_day(
     come_share: float = 0.9,
     defects_total: int | None = None,
     unfinished_share: float = 0.1,
+    refused_share: float = 0.08,
 ) -> SimResult:
     """A whole handover day for `unit_ids` (given appointments on `day`), written as rows."""
     rooms = _get_or_create(session, InspectionRoom, project_id, ROOMS)
@@ -229,7 +230,11 @@ def simulate_day(
         session.flush()
         roll = rng.random()
         outcome = (
-            "refused" if roll < 0.08 else "accepted_with_defects" if roll < 0.5 else "accepted"
+            "refused"
+            if roll < refused_share
+            else "accepted_with_defects"
+            if roll < 0.5
+            else "accepted"
         )
         stop_at = len(steps) if rng.random() >= unfinished_share else rng.randrange(1, len(steps))
         t = arrived
@@ -433,7 +438,12 @@ def seed_reports(session: Session, project: Project, rng: random.Random) -> SimR
     project.contact_phone = project.contact_phone or "0571-8888 6666"
     project.address = project.address or "翠湖天地售楼处一楼大厅（翠湖路88号）"
     result = simulate_day(
-        session, project_id=project.id, day=past, unit_ids=[a.unit_id for a in late], rng=own
+        session,
+        project_id=project.id,
+        day=past,
+        unit_ids=[a.unit_id for a in late],
+        rng=own,
+        refused_share=0.12,
     )
     open_cases(session, project_id=project.id, day=past)
     return result
