@@ -68,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return error_response(err)
 
     from admin.printing import bp as admin_printing_bp
+    from admin.reports import bp as admin_reports_bp
     from admin.routes import bp as admin_bp
     from admin.staff_access import bp as staff_access_bp
     from counter.routes import bp as counter_bp
@@ -78,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for bp in (kiosk_bp, status_bp, counter_bp, display_bp, admin_bp, admin_printing_bp):
         app.register_blueprint(bp)
     app.register_blueprint(staff_access_bp)
+    app.register_blueprint(admin_reports_bp)
 
     @app.get("/favicon.ico")
     def _favicon():

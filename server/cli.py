@@ -224,6 +224,15 @@ def _start_serving_process(app) -> None:
     print_worker.init_app(app)
 
 
+def _register_reports() -> None:
+    from server.reports.cli import report_group
+
+    main.add_command(report_group)
+
+
+_register_reports()
+
+
 def _register_optional() -> None:
     try:
         from server.printing.cli import fake_printer_command
