@@ -60,6 +60,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for bp in (kiosk_bp, status_bp, counter_bp, display_bp, admin_bp, admin_printing_bp):
         app.register_blueprint(bp)
+    from admin import register_pages as register_admin_pages
+
+    register_admin_pages(app)
 
     @app.get("/favicon.ico")
     def _favicon():

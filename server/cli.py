@@ -233,3 +233,7 @@ def _register_optional() -> None:
 
 
 _register_optional()
+
+from server.import_cli import import_command  # noqa: E402  (admin stream: spreadsheet import)
+
+main.add_command(import_command)
