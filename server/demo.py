@@ -527,6 +527,9 @@ def build_demo(
         session.execute(insert(UnitKeyItem), key_rows)
         counts["unit_key_items"] = len(key_rows)
 
+        from server.demo_admin import seed_admin
+
+        seed_admin(session, project, rng)  # admin stream: whole fake ID numbers
         session.commit()
     except BaseException:
         session.rollback()
