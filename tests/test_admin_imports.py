@@ -181,3 +181,16 @@ def test_missing_column_and_unknown_sheet_are_errors(database, project):
             s, project_id=project, filename="units.csv", data=data, actor=ADMIN, dry_run=False
         )
         assert [e.column for e in report.errors] == ["房号"]
+
+
+def test_same_id_number_with_two_names_and_duplicate_rows_are_errors(database, project):
+    rows = dict(GOOD)
+    rows["房源"] = GOOD["房源"] + [["3", "2", "1201"]]
+    rows["业主"] = [GOOD["业主"][0], ["3", "2", "1202", "张卫", ID1, "13800138000"]]
+    with database.session() as s:
+        report = run_import(
+            s, project_id=project, filename="d.xlsx", data=workbook(**rows), actor=ADMIN
+        )
+        found = {(e.sheet, e.row, e.message) for e in report.errors}
+        assert ("房源", 4, "Same as row %(row)s.") in found
+        assert ("业主", 3, "Same ID number as row %(row)s but another name.") in found

@@ -222,8 +222,8 @@ class _Context:
         self._units: dict[tuple[str, str, str], Unit] | None = None
         self._buildings: dict[str, Building] | None = None
 
-    def error(self, p: _Parsed, row: int, column: str, msgid: str, **params) -> None:
-        self.report.errors.append(RowError(p.sheet.name, row, column, msgid, params))
+    def error(self, p: _Parsed, row_no: int, column: str, msgid: str, **params) -> None:
+        self.report.errors.append(RowError(p.sheet.name, row_no, column, msgid, params))
 
     def buildings(self) -> dict[str, Building]:
         if self._buildings is None:
