@@ -21,16 +21,17 @@ from server.services.imports.templates import workbook_bytes
 
 def build(units: int = 4000, owners: int = 4000, appts: int = 2000) -> bytes:
     book = openpyxl.load_workbook(io.BytesIO(workbook_bytes()))
-    keys = [(str(1 + i // 400), str(1 + (i // 100) % 4), f"{1 + (i % 100) // 4}{1 + i % 4:02d}")
-            for i in range(units)]
+    keys = [
+        (str(1 + i // 400), str(1 + (i // 100) % 4), f"{1 + (i % 100) // 4}{1 + i % 4:02d}")
+        for i in range(units)
+    ]
     for b, e, r in keys:
         book["房源"].append([b, e, r, None, 98.5, "A1"])
     for i in range(owners):
         born = f"{1950 + i % 50}{1 + (i // 50) % 12:02d}{1 + (i // 600) % 28:02d}"
         first17 = f"440106{born}{i % 1000:03d}"
         b, e, r = keys[i % units]
-        book["业主"].append([b, e, r, f"业主{i}", first17 + id_check_digit(first17),
-                             f"138{i:08d}"])
+        book["业主"].append([b, e, r, f"业主{i}", first17 + id_check_digit(first17), f"138{i:08d}"])
     for i in range(appts):
         b, e, r = keys[i]
         book["预约"].append([b, e, r, "2026-12-01", "09:00-10:00", None, None, "第一批"])
@@ -55,8 +56,10 @@ def main() -> None:
                 )
             rows = sum(r.rows for r in report.results)
             label = "dry run" if dry else ("apply" if report.results[0].created else "re-import")
-            print(f"{label:9s} {rows} rows: {time.perf_counter() - t0:.1f} s, "
-                  f"errors {len(report.errors)}")
+            print(
+                f"{label:9s} {rows} rows: {time.perf_counter() - t0:.1f} s, "
+                f"errors {len(report.errors)}"
+            )
         db.dispose()
     print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}")
 

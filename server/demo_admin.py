@@ -14,8 +14,20 @@ from server.models import Owner, Project
 from server.services.imports.rows import id_check_digit
 
 # Districts near a typical development (Guangzhou, Foshan, Shenzhen) and a few from afar.
-REGIONS = ("440106", "440105", "440111", "440604", "440606", "440305", "440304", "430104",
-           "360102", "450103", "510107", "420106")
+REGIONS = (
+    "440106",
+    "440105",
+    "440111",
+    "440604",
+    "440606",
+    "440305",
+    "440304",
+    "430104",
+    "360102",
+    "450103",
+    "510107",
+    "420106",
+)
 
 
 def fake_id_number(rng: random.Random) -> str:

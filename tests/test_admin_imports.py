@@ -54,7 +54,10 @@ GOOD = dict(
         ["3", "2", "1201", "李娜", ID2, "13900139000", 2],
     ],
     预约=[["3", "2", "1201", "2026-11-28", "09:00-10:00", None, None, "第一批"]],
-    费用=[["3", "2", "1201", "物业费（预收一年）", "3,560.50"], ["3", "2", "1202", "专项维修资金", 8000]],
+    费用=[
+        ["3", "2", "1201", "物业费（预收一年）", "3,560.50"],
+        ["3", "2", "1202", "专项维修资金", 8000],
+    ],
     钥匙=[["3", "2", "1201", "门禁卡", 2, "A001,A002"]],
     员工=[["wang.li", "王丽", "员工", "客服部", "password-1"]],
     统一说辞=[["外墙色差", "外墙真石漆为分批次生产……"]],
@@ -115,7 +118,11 @@ def test_apply_then_reimport_updates_without_duplicates(database, project):
     changed["费用"] = [GOOD["费用"][0][:4] + ["3600"], GOOD["费用"][1]]
     with database.session() as s:
         report = run_import(
-            s, project_id=project, filename="v2.xlsx", data=workbook(**changed), actor=ADMIN,
+            s,
+            project_id=project,
+            filename="v2.xlsx",
+            data=workbook(**changed),
+            actor=ADMIN,
             dry_run=False,
         )
         assert report.applied, report.errors
@@ -142,7 +149,11 @@ def test_a_file_with_errors_applies_nothing_and_lists_every_error(database, proj
     bad["预约"] = [["3", "2", "1201", "明天", "9点到10点"]]
     with database.session() as s:
         report = run_import(
-            s, project_id=project, filename="bad.xlsx", data=workbook(**bad), actor=ADMIN,
+            s,
+            project_id=project,
+            filename="bad.xlsx",
+            data=workbook(**bad),
+            actor=ADMIN,
             dry_run=False,
         )
         assert not report.applied
@@ -156,9 +167,9 @@ def test_a_file_with_errors_applies_nothing_and_lists_every_error(database, proj
 
 def test_gbk_csv_with_english_headers_and_chinese_text(database, project):
     units = "Building,Entrance,Room,Area m2\n5,1,0301,95.5\n5,1,0302,95.5\n".encode()
-    owners = ("楼栋,单元,房号,业主姓名,证件号码,联系电话\n" f"5,1,0301,欧阳娜娜,{ID1},13800138000\n").encode(
-        "gbk"
-    )
+    owners = (
+        f"楼栋,单元,房号,业主姓名,证件号码,联系电话\n5,1,0301,欧阳娜娜,{ID1},13800138000\n"
+    ).encode("gbk")
     with database.session() as s:
         r1 = run_import(
             s, project_id=project, filename="units.csv", data=units, actor=ADMIN, dry_run=False

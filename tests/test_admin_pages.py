@@ -77,8 +77,13 @@ def test_settings_change_during_the_day_where_safe(app, venue, admin_client):
     w04 = venue.counters["W04"]
     r = admin_client.post(
         f"/admin/config/counters/{w04}",
-        data={"name_zh": "4号窗口", "name_en": "Counter 4", "steps": [str(verify)],
-              "is_open": "1", "location_zh": "大厅B区"},
+        data={
+            "name_zh": "4号窗口",
+            "name_en": "Counter 4",
+            "steps": [str(verify)],
+            "is_open": "1",
+            "location_zh": "大厅B区",
+        },
     )
     assert r.status_code == 302 and "error" not in r.location
     with db(app).session() as s:
@@ -88,11 +93,19 @@ def test_settings_change_during_the_day_where_safe(app, venue, admin_client):
     # A new staff member: the password is stored hashed.
     admin_client.post(
         "/admin/config/staff",
-        data={"username": "new.one", "display_name": "新人", "role": "staff",
-              "password": "long-enough-1", "active": "1"},
+        data={
+            "username": "new.one",
+            "display_name": "新人",
+            "role": "staff",
+            "password": "long-enough-1",
+            "active": "1",
+        },
     )
     c2 = app.test_client()
-    assert c2.post("/api/login", json={"username": "new.one", "password": "long-enough-1"}).status_code == 200
+    assert (
+        c2.post("/api/login", json={"username": "new.one", "password": "long-enough-1"}).status_code
+        == 200
+    )
 
 
 def test_floor_actions_are_audited_and_refused_with_reasons(app, venue, admin_client):
