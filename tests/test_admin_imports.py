@@ -114,8 +114,8 @@ def test_apply_then_reimport_updates_without_duplicates(database, project):
 
     # The same file again, one phone and one amount changed: updates, no new rows.
     changed = dict(GOOD)
-    changed["业主"] = [GOOD["业主"][0][:5] + ["13700137000", 1], GOOD["业主"][1]]
-    changed["费用"] = [GOOD["费用"][0][:4] + ["3600"], GOOD["费用"][1]]
+    changed["业主"] = [[*GOOD["业主"][0][:5], "13700137000", 1], GOOD["业主"][1]]
+    changed["费用"] = [[*GOOD["费用"][0][:4], "3600"], GOOD["费用"][1]]
     with database.session() as s:
         report = run_import(
             s,
@@ -166,7 +166,7 @@ def test_a_file_with_errors_applies_nothing_and_lists_every_error(database, proj
 
 
 def test_gbk_csv_with_english_headers_and_chinese_text(database, project):
-    units = "Building,Entrance,Room,Area m2\n5,1,0301,95.5\n5,1,0302,95.5\n".encode()
+    units = b"Building,Entrance,Room,Area m2\n5,1,0301,95.5\n5,1,0302,95.5\n"
     owners = (
         f"楼栋,单元,房号,业主姓名,证件号码,联系电话\n5,1,0301,欧阳娜娜,{ID1},13800138000\n"
     ).encode("gbk")
