@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from server import auth
 from server.auth import require
+from server.engine import NotFound
 from server.i18n import request_locale, translate
 from server.services import floor, plan_config
 from server.web import body, db_session, ok, project_id
@@ -52,9 +53,11 @@ def priority(visit_id: int):
     return ok(floor.floor_snapshot(db_session(), project_id()))
 
 
-@bp.post("/api/admin/counters/<int:counter_id>/<any(open, close):action>")
+@bp.post("/api/admin/counters/<int:counter_id>/<action>")
 @require("supervisor")
 def counter_open(counter_id: int, action: str):
+    if action not in ("open", "close"):
+        raise NotFound("unknown_action", "Unknown action.")
     plan_config.set_counter_open(
         db_session(), project_id(), counter_id, action == "open", auth.current_actor()
     )

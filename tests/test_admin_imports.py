@@ -48,7 +48,10 @@ def workbook(**sheets) -> bytes:
 
 
 GOOD = dict(
-    房源=[["3", "2", "1201", 12, 120.5, "A1"], ["3栋", "2单元", "1202", None, 89, "B2"]],
+    房源=[
+        ["3", "2", "1201", 12, 120.5, "A1"],
+        ["3栋", "2单元", "1202", None, 89, "B2", "B2户型", "SALES-3-2-1202"],
+    ],
     业主=[
         ["3", "2", "1201", "张伟", ID1, "13800138000", 1],
         ["3", "2", "1201", "李娜", ID2, "13900139000", 2],
@@ -101,6 +104,8 @@ def test_apply_then_reimport_updates_without_duplicates(database, project):
     with database.session() as s:
         owner = s.scalar(select(Owner).where(Owner.id_number == ID1))
         assert (owner.id_last4, owner.id_last6) == (ID1[-4:], ID1[-6:])
+        # The sales system's own notice code is kept (the printed notices carry it).
+        assert s.scalar(select(Unit.notice_code).where(Unit.room == "1202")) == "SALES-3-2-1202"
         unit = s.scalar(select(Unit).where(Unit.room == "1201"))
         assert unit.floor == 12 and unit.building.code == "3" and unit.notice_code
         links = s.scalars(select(UnitOwner).where(UnitOwner.unit_id == unit.id)).all()

@@ -182,3 +182,42 @@ def test_import_page_dry_run_then_apply(app, venue, admin_client, lang):
     )
     words = "须为整数" if lang == "zh_CN" else "Must be a whole number."
     assert r.status_code == 422 and words in r.get_data(as_text=True)
+
+
+def test_with_csrf_enforced_a_forged_form_post_is_refused_and_the_page_form_works(
+    tmp_path, sqlite_url
+):
+    """Enforcement is the security stream's switch; the admin forms must work once it is on."""
+    from datetime import datetime, time
+
+    from server import clock
+    from server.app import create_app
+    from tests.conftest import build_venue
+
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "inst"),
+            "DATABASE_URL": sqlite_url,
+            "PRINT_WORKER": False,
+            "WTF_CSRF_CHECK_DEFAULT": True,
+        }
+    )
+    app.extensions["handover_db"].create_all()
+    with app.extensions["handover_db"].session() as s:
+        build_venue(s, day=datetime.combine(clock.today(), time(9, 0)))
+    c = app.test_client()
+    page = c.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    from tests.conftest import PASSWORD
+
+    assert c.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 400
+    r = c.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 302
+    form = {"early_grace_minutes": "15", "wait_amber_minutes": "10", "wait_red_minutes": "30"}
+    # Another site's page posting into a logged-in browser has no token: refused.
+    forged = c.post("/admin/config/rules", data=form, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 400
+    html = c.get("/admin/config").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    assert c.post("/admin/config/rules", data={**form, "csrf_token": token}).status_code == 302
+    app.extensions["handover_db"].dispose()

@@ -117,17 +117,17 @@
         el("td", {}, el("strong", {class: "num", text: v.ticket_no})),
         el("td", {text: stepName(v.step)}),
         el("td", {text: t(v.state === "waiting" || v.state === "held" ? "state_" + v.state : v.state)}),
-        el("td", {class: "a-inline"}, prio,
+        el("td", {}, el("div", {class: "a-inline"}, prio,
           el("button", {class: "btn btn-small", type: "button",
             onclick: () => act("POST", "/api/admin/visits/" + v.visit_id + "/priority", {priority_class: prio.value})}, t("set")),
-          v.priority_requested && v.priority_requested !== v.priority_class ? el("span", {class: "badge badge-warn", text: t("asked") + " " + t(v.priority_requested)}) : null),
-        el("td", {class: "a-inline"}, move,
+          v.priority_requested && v.priority_requested !== v.priority_class ? el("span", {class: "badge badge-warn", text: t("asked") + " " + t(v.priority_requested)}) : null)),
+        el("td", {}, el("div", {class: "a-inline"}, move,
           el("button", {class: "btn btn-small", type: "button", disabled: !move.options.length,
             onclick: async () => {
               showError("");
               try { await api("POST", "/api/visits/" + v.visit_id + "/transfer", {to_step: move.value}); refresh(); }
               catch (e) { showError(e.message); }
-            }}, t("move"))));
+            }}, t("move")))));
     }));
   }
 

@@ -407,9 +407,10 @@ def _apply_units(ctx: _Context, p: _Parsed, result: KindResult) -> None:
             codes.add(row.notice_code)
             values["notice_code"] = row.notice_code
         if unit is None:
-            code = values.pop("notice_code", None)
-            while code is None or code in codes:
+            code = values.pop("notice_code", None)  # given in the file: already checked unique
+            while code is None:
                 code = secrets.token_hex(6).upper()
+                code = None if code in codes else code
             codes.add(code)
             floor = values.pop("floor", None)
             if floor is None:
