@@ -210,3 +210,38 @@ def test_same_id_number_with_two_names_and_duplicate_rows_are_errors(database, p
         found = {(e.sheet, e.row, e.message) for e in report.errors}
         assert ("房源", 4, "Same as row %(row)s.") in found
         assert ("业主", 3, "Same ID number as row %(row)s but another name.") in found
+
+
+def test_counters_import_with_their_steps(database, project):
+    from server.models import Counter, Step
+
+    with database.session() as s:
+        for i, (code, zh) in enumerate((("verify", "资料审核"), ("fees", "收费确认"))):
+            s.add(Step(project_id=project, code=code, name_zh=zh, name_en=code, sort=i))
+        s.commit()
+    rows = [
+        [f"W{n:02d}", f"{n}号窗口", None, "资料审核、fees", "A区", "大厅A区"] for n in range(1, 41)
+    ]
+    rows.append(["W41", "41号窗口", None, "验房"])
+    with database.session() as s:
+        report = run_import(
+            s,
+            project_id=project,
+            filename="c.xlsx",
+            data=workbook(窗口=rows),
+            actor=ADMIN,
+            dry_run=False,
+        )
+        assert [(e.row, e.message) for e in report.errors] == [(42, "Unknown step: %(name)s")]
+    with database.session() as s:
+        report = run_import(
+            s,
+            project_id=project,
+            filename="c.xlsx",
+            data=workbook(窗口=rows[:40]),
+            actor=ADMIN,
+            dry_run=False,
+        )
+        assert report.applied and report.results[0].created == 40
+        c = s.scalar(select(Counter).where(Counter.code == "W07"))
+        assert [st.code for st in c.steps] == ["verify", "fees"] and c.location_zh == "大厅A区"

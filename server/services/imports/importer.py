@@ -23,6 +23,7 @@ from server.engine import Invalid
 from server.models import (
     Appointment,
     Building,
+    Counter,
     DefectCategory,
     FeeType,
     KeyItemType,
@@ -30,6 +31,7 @@ from server.models import (
     Owner,
     Staff,
     StandardResponse,
+    Step,
     Unit,
     UnitFee,
     UnitKeyItem,
@@ -332,6 +334,44 @@ def _apply_staff(ctx: _Context, p: _Parsed, result: KindResult) -> None:
         _count(result, number, "update" if changed else "same", row.username)
 
 
+def _apply_counters(ctx: _Context, p: _Parsed, result: KindResult) -> None:
+    steps = _by_name(ctx.s, Step, ctx.pid)
+    existing = {
+        c.code: c for c in ctx.s.scalars(select(Counter).where(Counter.project_id == ctx.pid))
+    }
+    seen: dict[str, int] = {}
+    for number, row in p.rows:
+        if row.code in seen:
+            ctx.error(p, number, "窗口编码", "Same as row %(row)s.", row=seen[row.code])
+            continue
+        seen[row.code] = number
+        served = [steps.get(name.lower()) for name in row.steps]
+        if None in served:
+            unknown = row.steps[served.index(None)]
+            ctx.error(p, number, "办理环节", "Unknown step: %(name)s", name=unknown)
+            continue
+        values = dict(
+            name_zh=row.name_zh,
+            name_en=row.name_en or row.code,
+            area=row.area,
+            location_zh=row.location_zh,
+            location_en=row.location_en,
+        )
+        counter = existing.get(row.code)
+        if counter is None:
+            counter = Counter(project_id=ctx.pid, code=row.code, **values)
+            counter.steps = served
+            ctx.s.add(counter)
+            existing[row.code] = counter
+            _count(result, number, "create", row.code)
+            continue
+        changed = _set(counter, **values)
+        if [st.id for st in counter.steps] != [st.id for st in served]:
+            counter.steps = served
+            changed = True
+        _count(result, number, "update" if changed else "same", row.code)
+
+
 def _apply_responses(ctx: _Context, p: _Parsed, result: KindResult, actor: Actor) -> None:
     # Standard responses are never edited in place: a changed text supersedes the old one.
     rows = ctx.s.scalars(
@@ -611,6 +651,8 @@ def _apply(ctx: _Context, p: _Parsed, result: KindResult, actor: Actor) -> None:
         _apply_staff(ctx, p, result)
     elif code == "responses":
         _apply_responses(ctx, p, result, actor)
+    elif code == "counters":
+        _apply_counters(ctx, p, result)
     elif code == "units":
         _apply_units(ctx, p, result)
     elif code == "owners":

@@ -208,6 +208,24 @@ class IssueRow(UnitRef):
         return word
 
 
+class CounterRow(Row):
+    code: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,20}$")
+    name_zh: str = Field(min_length=1, max_length=40)
+    name_en: str | None = Field(default=None, max_length=60)
+    steps: list[str]
+    area: str | None = Field(default=None, max_length=40)
+    location_zh: str | None = Field(default=None, max_length=80)
+    location_en: str | None = Field(default=None, max_length=120)
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _steps(cls, v):
+        parts = [p for p in re.split(r"[、,，/;；\s]+", str(v or "")) if p]
+        if not parts:
+            raise CellError("Required: please fill it in.")
+        return parts
+
+
 class ResponseRow(Row):
     topic: str = Field(min_length=1, max_length=100)
     text: str = Field(min_length=1, max_length=5000)
@@ -275,6 +293,22 @@ KINDS: dict[str, Kind] = {
                 Column("password", "初始密码", "Password", False, ("密码",), "新员工必填，至少8位"),
             ),
             ("员工", "人员", "staff"),
+        ),
+        Kind(
+            "counters",
+            "窗口",
+            "Counters",
+            CounterRow,
+            (
+                Column("code", "窗口编码", "Code", True, ("编码",), "如 W01"),
+                Column("name_zh", "窗口名称", "Name", True, ("名称",), "如 1号窗口"),
+                Column("name_en", "英文名称", "English name"),
+                Column("steps", "办理环节", "Steps", True, ("环节",), "如 资料审核、收费确认"),
+                Column("area", "区域", "Area"),
+                Column("location_zh", "位置", "Location", False, (), "如 大厅A区"),
+                Column("location_en", "英文位置", "Location (English)"),
+            ),
+            ("窗口", "counters"),
         ),
         Kind(
             "units",
@@ -393,7 +427,17 @@ KINDS: dict[str, Kind] = {
 }
 
 # Apply order: what later sheets refer to comes first.
-ORDER = ("staff", "responses", "units", "owners", "appointments", "fees", "keys", "issues")
+ORDER = (
+    "staff",
+    "responses",
+    "counters",
+    "units",
+    "owners",
+    "appointments",
+    "fees",
+    "keys",
+    "issues",
+)
 
 
 def header_key(text: str) -> str:
