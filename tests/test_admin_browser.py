@@ -76,5 +76,12 @@ def test_floor_view_updates_live_and_import_dry_run(live_server, tmp_path):  # n
                 expect(page.locator("#import-errors tbody tr")).to_have_count(3)
                 page.screenshot(path=str(ARTIFACTS / f"admin-import-{lang}.png"), full_page=True)
             expect(page.locator("#import-errors")).to_contain_text("check digit")
+
+            # Settings pages share the layout; looked at in Chinese.
+            page.goto(f"{base}/admin/config/counters?lang=zh_CN")
+            expect(page.locator("#config-table tbody tr").first).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "admin-config-counters-zh.png"))
+            page.goto(f"{base}/admin/config?lang=zh_CN")
+            page.screenshot(path=str(ARTIFACTS / "admin-config-zh.png"), full_page=True)
         finally:
             browser.close()
