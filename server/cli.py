@@ -234,6 +234,7 @@ def _register_optional() -> None:
 
 _register_optional()
 
-from server.import_cli import import_command  # noqa: E402  (admin stream: spreadsheet import)
+from server.import_cli import import_command, new_project_command  # noqa: E402  (admin stream)
 
 main.add_command(import_command)
+main.add_command(new_project_command)

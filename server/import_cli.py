@@ -88,3 +88,24 @@ def import_command(path: Path, dry_run: bool, kind: str | None, lang: str) -> No
         if dry_run
         else translate("Imported.", lang)
     )
+
+
+@click.command("new-project")
+@click.argument("code")
+@click.argument("name")
+@click.option("--empty", is_flag=True, help="No standard plan (steps, documents, fee/key types).")
+@with_appcontext
+def new_project_command(code: str, name: str, empty: bool) -> None:
+    """Create the project on an empty instance (the settings page can do it too)."""
+    from server.services import plan_config
+    from server.services.actor import SYSTEM
+
+    db = current_app.extensions["handover_db"]
+    with db.session() as s:
+        try:
+            plan_config.create_project(
+                s, code=code, name=name, actor=SYSTEM, standard_plan=not empty
+            )
+        except DomainError as err:
+            raise click.ClickException(translate(err.message, "zh_CN", err.params)) from None
+    click.echo(f"项目已创建 / project created: {code} {name}")
