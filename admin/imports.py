@@ -91,9 +91,10 @@ def check_or_apply():
             kind=kind,
         )
     except DomainError as err:
-        return _render(
-            error=translate(err.message, request_locale(), err.params or None), status=422
-        )
+        message = err.message
+        if err.code == "no_project":
+            message = "Create the project first, on the settings page."
+        return _render(error=translate(message, request_locale(), err.params or None), status=422)
     token = None
     if not apply and report.ok:
         token = _keep(filename, data)
