@@ -125,3 +125,32 @@ def test_plan_changes_refused_where_unsafe_and_rules_used_by_the_queue(database,
             now=venue.day,
         )
         assert s.get(VisitStep, vs.id).visit.status == "out"
+
+
+def test_deleting_a_type_referenced_elsewhere_is_refused_not_a_crash(database, venue):
+    from server.models import OwnerRequest
+
+    with database.session() as s:
+        extra = plan_config.save_item(
+            s,
+            venue.project_id,
+            "steps",
+            None,
+            {
+                "code": "extra",
+                "name_zh": "附加",
+                "name_en": "Extra",
+                "ticket_prefix": "E",
+                "kind": "generic",
+                "_form": "1",
+            },
+            SUP,
+        )
+        extra_id = extra.id
+        s.add(OwnerRequest(project_id=venue.project_id, text="车位", step_id=extra_id))
+        s.commit()
+        with pytest.raises(Invalid) as err:
+            plan_config.delete_item(s, venue.project_id, "steps", extra_id, SUP)
+        assert err.value.code == "item_in_use"
+    with database.session() as s:
+        assert s.get(Step, extra_id) is not None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server import realtime as rt
@@ -405,12 +406,26 @@ def delete_item(session: Session, project_id: int, kind: str, item_id: int, acto
                 "make it inactive or rename it instead.",
                 name=getattr(obj, "name_zh", None) or getattr(obj, "code", ""),
             )
+    if kind == "counters":
+        for printer in session.scalars(select(Printer).where(Printer.counter_id == obj.id)):
+            printer.counter_id = None
+    name = getattr(obj, "name_zh", None) or getattr(obj, "code", "")
     audit.record(
         session, actor, f"config.{kind}.delete", kind, obj.id, code=getattr(obj, "code", None)
     )
     session.delete(obj)
-    if kind in ("steps", "counters"):
+    try:
         session.flush()
+    except IntegrityError:
+        # Something this list does not know refers to it (a request, a print job...).
+        session.rollback()
+        raise Invalid(
+            "item_in_use",
+            "%(name)s is already used by today's records and cannot be deleted; "
+            "make it inactive or rename it instead.",
+            name=name,
+        ) from None
+    if kind in ("steps", "counters"):
         _queue_changed(session, project_id)
     session.commit()
 
