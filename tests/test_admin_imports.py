@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from server.models import (
     Appointment,
+    KnownIssue,
     Owner,
     Project,
     Staff,
@@ -64,6 +65,7 @@ GOOD = dict(
     钥匙=[["3", "2", "1201", "门禁卡", 2, "A001,A002"]],
     员工=[["wang.li", "王丽", "员工", "客服部", "password-1"]],
     统一说辞=[["外墙色差", "外墙真石漆为分批次生产……"]],
+    已知问题=[["3", "2", "1201", "客厅墙面裂缝", "客厅", None, "第一轮模拟验收", "未整改"]],
 )
 
 
@@ -136,10 +138,12 @@ def test_apply_then_reimport_updates_without_duplicates(database, project):
         assert (by_kind["units"].created, by_kind["units"].unchanged) == (0, 2)
         assert by_kind["fees"].updated == 1
         assert by_kind["responses"].unchanged == 1
+        assert by_kind["issues"].unchanged == 1
     with database.session() as s:
         assert count(s, Unit) == 2 and count(s, Owner) == 2 and count(s, UnitOwner) == 2
         assert count(s, UnitFee) == 2 and count(s, Appointment) == 1
         assert count(s, StandardResponse) == 1 and count(s, Staff) == 1
+        assert count(s, KnownIssue) == 1
         assert s.scalar(select(Owner.phone).where(Owner.id_number == ID1)) == "13700137000"
         assert s.scalar(select(Unit.notice_code).where(Unit.room == "1201")) == code_before
 
