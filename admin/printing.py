@@ -47,6 +47,15 @@ LABELS = {
 OPEN_STATES = ("queued", "sending", "failed", "unsure")
 
 
+CONNECTION_LABELS = {
+    "network": "Network",
+    "usb": "USB",
+    "serial": "Serial port",
+    "file": "Device file",
+    "preview": "Preview only",
+}
+
+
 def _printer(printer_id: int) -> Printer:
     p = db_session().get(Printer, printer_id)
     if p is None or p.project_id != project_id():
@@ -105,6 +114,7 @@ def printers_page():
         ).all(),
         badge=STATUS_BADGE,
         labels=LABELS,
+        connection_labels=CONNECTION_LABELS,
         kinds=CONNECTION_KINDS,
         modes=PRINT_MODES,
         widths=PAPER_WIDTHS,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from server import auth, sockets
 from server.auth import require
-from server.engine import DomainError
+from server.engine import DomainError, NotFound
 from server.i18n import gettext_
 from server.models import Counter, Device
 from server.services import audit, devices
@@ -42,6 +42,12 @@ def _safe_next(target: str | None) -> str:
     ):
         return target
     return url_for("admin.home")
+
+
+@bp.app_context_processor
+def _who():
+    # The shared admin layout shows who is logged in (and hides "log out" for devices).
+    return {"current_actor": auth.current_actor}
 
 
 @bp.get("/")
@@ -101,7 +107,13 @@ def api_logout():
 @require("staff", page=True)
 def home():
     s = db_session()
-    pid = project_id()
+    try:
+        pid = project_id()
+    except NotFound:
+        # An empty instance: the admin creates the project first.
+        if auth.current_actor().role == "admin":
+            return redirect(url_for("admin_config.index"))
+        raise
     counters = s.scalars(
         select(Counter).where(Counter.project_id == pid).order_by(Counter.code)
     ).all()

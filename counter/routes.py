@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from server.auth import current_actor, require
 from server.engine import NotFound
-from server.models import Counter
+from server.models import Counter, Project
 from server.printing import jobs as print_jobs
 from server.printing import worker as print_worker
 from server.services import events, printing, queue, snapshots
@@ -123,7 +123,8 @@ def api_ticket_action(counter_id: int, visit_step_id: int, action: str):
     counter = _counter(counter_id)
     kwargs = {"visit_step_id": visit_step_id, "counter_id": counter.id, "actor": current_actor()}
     if action == "no-show":
-        kwargs["settings"] = QueueSettings.from_config(current_app.config)
+        project = db_session().get(Project, counter.project_id)
+        kwargs["settings"] = QueueSettings.for_project(project, current_app.config)
     if action == "hold":
         kwargs["reason"] = body(ReasonBody).reason
     fn(db_session(), **kwargs)

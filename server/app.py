@@ -80,6 +80,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(bp)
     app.register_blueprint(staff_access_bp)
     app.register_blueprint(admin_reports_bp)
+    from admin import register_pages as register_admin_pages
+
+    register_admin_pages(app)
 
     @app.get("/favicon.ico")
     def _favicon():

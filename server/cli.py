@@ -242,3 +242,8 @@ def _register_optional() -> None:
 
 
 _register_optional()
+
+from server.import_cli import import_command, new_project_command  # noqa: E402  (admin stream)
+
+main.add_command(import_command)
+main.add_command(new_project_command)

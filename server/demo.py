@@ -529,6 +529,9 @@ def build_demo(
         counts["unit_key_items"] = len(key_rows)
         counts["report_day_visits"] = seed_reports(session, project, rng).visits
 
+        from server.demo_admin import seed_admin
+
+        seed_admin(session, project, rng)  # admin stream: whole fake ID numbers
         session.commit()
     except BaseException:
         session.rollback()

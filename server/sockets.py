@@ -112,6 +112,12 @@ def snapshot_for(view: str, actor: Actor | None, auth: dict) -> tuple[list[str],
             "view": "supervisor",
             **snapshots.display_snapshot(s, pid),
         }
+    if view == "floor":  # the supervisor's floor view (admin/floor.py)
+        if not allowed(actor, ("supervisor",)):
+            _refuse("You are not allowed to do this.")
+        from server.services.floor import floor_snapshot
+
+        return [rt.SUPERVISOR, rt.STAFF], {"view": "floor", **floor_snapshot(s, pid)}
     _refuse("Unknown screen.")
     raise AssertionError  # unreachable: _refuse raises
 
