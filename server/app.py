@@ -53,6 +53,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from admin.printing import bp as admin_printing_bp
     from admin.routes import bp as admin_bp
+    from admin.floor_plans import bp as floor_plans_bp
+    from counter.inspect import bp as inspect_bp
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
     from kiosk.routes import bp as kiosk_bp
@@ -60,6 +62,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for bp in (kiosk_bp, status_bp, counter_bp, display_bp, admin_bp, admin_printing_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(inspect_bp)
+    app.register_blueprint(floor_plans_bp)
 
     @app.get("/favicon.ico")
     def _favicon():
