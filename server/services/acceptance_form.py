@@ -221,7 +221,9 @@ def render(session: Session, visit: Visit, instance_path: str | Path, locale: st
                 row.cell(_t(locale, d.severity) if d.severity in ("minor", "major", "critical") else d.severity)
                 row.cell(d.description)
 
-    # 3. the plan with numbered pins
+    # 3. the plan with numbered pins (the heading stays with the plan)
+    if plan is not None and pdf.will_page_break(90):
+        pdf.add_page()
     _heading(pdf, _t(locale, "s_plan"))
     if plan is None:
         pdf.set_font(FONT, size=10)
@@ -323,8 +325,13 @@ def _category_path(cats: dict, category_id: int | None, en: bool) -> str | None:
 
 
 def _plan_with_pins(pdf: FPDF, path: Path, plan: StoredFile, defects) -> None:
-    w = min(pdf.epw, 150)
-    h = w * (plan.height or 1) / (plan.width or 1)
+    aspect = (plan.height or 1) / (plan.width or 1)
+    w = min(pdf.epw, 140)
+    h = w * aspect
+    room_left = pdf.h - pdf.b_margin - pdf.get_y() - 6
+    if h > room_left:  # shrink to the page rather than leave the heading alone
+        h = max(room_left, 70)
+        w = h / aspect
     if pdf.will_page_break(h + 4):
         pdf.add_page()
     x = pdf.l_margin + (pdf.epw - w) / 2
@@ -332,7 +339,7 @@ def _plan_with_pins(pdf: FPDF, path: Path, plan: StoredFile, defects) -> None:
     pdf.image(str(path), x=x, y=y, w=w, h=h)
     pdf.set_draw_color(150)
     pdf.rect(x, y, w, h)
-    r = 2.6
+    r = 3.0
     for n, d in enumerate(defects, 1):
         if d.pin_x is None or d.pin_y is None:
             continue
@@ -347,6 +354,7 @@ def _plan_with_pins(pdf: FPDF, path: Path, plan: StoredFile, defects) -> None:
         pdf.cell(2 * r, 2 * r, str(n), align="C")
     pdf.set_line_width(0.2)
     pdf.set_draw_color(0)
+    pdf.set_fill_color(255, 255, 255)
     pdf.set_text_color(0)
     pdf.set_font(FONT, size=10)
     pdf.set_xy(pdf.l_margin, y + h + 3)
