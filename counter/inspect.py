@@ -310,7 +310,9 @@ def api_outcome(visit_id: int):
 def api_missing(visit_id: int):
     from server.i18n import gettext_
 
-    return ok({"missing": [gettext_(m) for m in inspection.missing(db_session(), _visit(visit_id))]})
+    return ok(
+        {"missing": [gettext_(m) for m in inspection.missing(db_session(), _visit(visit_id))]}
+    )
 
 
 @bp.post("/inspect/api/visits/<int:visit_id>/defect-list/print")

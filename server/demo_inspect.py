@@ -148,7 +148,10 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 
 def draw_floor_plan(
-    title: str, area_m2: float, top: Sequence[tuple[str, float]], bottom: Sequence[tuple[str, float]]
+    title: str,
+    area_m2: float,
+    top: Sequence[tuple[str, float]],
+    bottom: Sequence[tuple[str, float]],
 ) -> bytes:
     """A simple but real-looking plan: walls, doors, windows, labelled rooms with areas."""
     width_m = max(sum(w for _, w in top), sum(w for _, w in bottom))
@@ -170,7 +173,9 @@ def draw_floor_plan(
 
     def label(name: str, x0: float, y0: float, x1: float, y1: float, area: float | None = None):
         cx, cy = MARGIN + (x0 + x1) / 2 * PX, MARGIN + (y0 + y1) / 2 * PX
-        d.text((cx, cy - (12 if area else 0)), name, font=label_font, fill=(30, 30, 30), anchor="mm")
+        d.text(
+            (cx, cy - (12 if area else 0)), name, font=label_font, fill=(30, 30, 30), anchor="mm"
+        )
         if area:
             d.text((cx, cy + 20), f"{area:.1f}㎡", font=small, fill=(110, 110, 110), anchor="mm")
 
@@ -188,7 +193,12 @@ def draw_floor_plan(
         box(x, y_top, x + rw, y_cor, fill=fills.get(name))
         label(name, x, y_top, x + rw, y_cor, rw * TOP_DEPTH)
         _door(d, MARGIN + (x + rw / 2) * PX, MARGIN + y_cor * PX, up=True)
-        _window(d, MARGIN + (x + 0.6) * PX, MARGIN + (x + rw - 0.6) * PX, MARGIN + (0 if name == "客厅" else y_top) * PX)
+        _window(
+            d,
+            MARGIN + (x + 0.6) * PX,
+            MARGIN + (x + rw - 0.6) * PX,
+            MARGIN + (0 if name == "客厅" else y_top) * PX,
+        )
         x += rw
     x = 0.0
     for name, rw in bottom:
@@ -205,8 +215,12 @@ def draw_floor_plan(
         x += rw
     # Entrance door at the corridor's east end.
     ex = MARGIN + width_m * PX
-    d.line([ex, MARGIN + (y_cor + 0.2) * PX, ex, MARGIN + (y_bot - 0.2) * PX], fill="white", width=10)
-    d.text((ex + 8, MARGIN + (y_cor + CORRIDOR / 2) * PX), "入户", font=small, fill=wall, anchor="lm")
+    d.line(
+        [ex, MARGIN + (y_cor + 0.2) * PX, ex, MARGIN + (y_bot - 0.2) * PX], fill="white", width=10
+    )
+    d.text(
+        (ex + 8, MARGIN + (y_cor + CORRIDOR / 2) * PX), "入户", font=small, fill=wall, anchor="lm"
+    )
     # North arrow and title.
     nx, ny = w - MARGIN // 2 - 10, MARGIN // 2 + 6
     d.polygon([(nx, ny - 22), (nx - 9, ny + 8), (nx + 9, ny + 8)], fill=wall)
@@ -304,7 +318,9 @@ def seed_floor_plans(session: Session, project_id: int, instance_path: str | Pat
     layouts = {code: (name, area, top, bottom) for code, name, area, top, bottom in LAYOUTS}
     n = 0
     for ut in session.scalars(
-        select(UnitType).where(UnitType.project_id == project_id, UnitType.floor_plan_file_id.is_(None))
+        select(UnitType).where(
+            UnitType.project_id == project_id, UnitType.floor_plan_file_id.is_(None)
+        )
     ):
         if ut.code not in layouts:
             continue

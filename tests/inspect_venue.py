@@ -66,7 +66,11 @@ def to_inspection(session, venue, ids, *, code_index=0, counter="Y01", now: date
     vs = queue.call_next(session, counter_id=ids[counter], actor=actor, now=now)
     assert vs is not None and vs.visit_id == visit.id
     inspection.take_walk(
-        session, counter=session.get(Counter, ids[counter]), visit_step_id=vs.id, actor=actor, now=now
+        session,
+        counter=session.get(Counter, ids[counter]),
+        visit_step_id=vs.id,
+        actor=actor,
+        now=now,
     )
     return visit
 

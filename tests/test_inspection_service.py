@@ -110,12 +110,23 @@ def test_a_changed_answer_supersedes_and_a_voided_defect_disappears(ctx):
     assert [d.id for d in inspection.current_defects(s, visit.id)] == [d2.id]
     with pytest.raises(Invalid):  # a second correction of the same row would fork the chain
         inspection.record_defect(
-            s, **kw, client_id="defect-0003", room="master", item="wall", description="x",
+            s,
+            **kw,
+            client_id="defect-0003",
+            room="master",
+            item="wall",
+            description="x",
             supersedes_client_id="defect-0001",
         )
     inspection.record_defect(
-        s, **kw, client_id="defect-0004", room="master", item="wall", description="",
-        supersedes_client_id="defect-0002", voided=True,
+        s,
+        **kw,
+        client_id="defect-0004",
+        room="master",
+        item="wall",
+        description="",
+        supersedes_client_id="defect-0002",
+        voided=True,
     )
     assert inspection.current_defects(s, visit.id) == []
     assert count(s, Defect) == 3
@@ -149,8 +160,15 @@ def test_refusal_ends_the_visit_and_opens_a_case_once(ctx, events):
     assert "空鼓" in cases[0].reason
     assert inspection.missing(s, visit) == []
     # It left every queue: the other inspection team finds nobody to call.
-    assert queue.call_next(s, counter_id=ids["Y02"], actor=me, now=v.day + timedelta(minutes=5)) is None
-    assert any(e.event == "visit_updated" for e in events) if events and hasattr(events[0], "event") else True
+    assert (
+        queue.call_next(s, counter_id=ids["Y02"], actor=me, now=v.day + timedelta(minutes=5))
+        is None
+    )
+    assert (
+        any(e.event == "visit_updated" for e in events)
+        if events and hasattr(events[0], "event")
+        else True
+    )
 
 
 def test_missing_lists_outcome_then_signature(ctx):
@@ -162,7 +180,10 @@ def test_missing_lists_outcome_then_signature(ctx):
     with pytest.raises(Invalid):  # accepted with defects needs the promised date
         inspection.record_outcome(s, **kw, client_id="result-0001", outcome="accepted_with_defects")
     inspection.record_outcome(
-        s, **kw, client_id="result-0002", outcome="accepted_with_defects",
+        s,
+        **kw,
+        client_id="result-0002",
+        outcome="accepted_with_defects",
         promised_date=date(2026, 12, 30),
     )
     assert inspection.missing(s, visit) == [
@@ -174,8 +195,12 @@ def test_missing_lists_outcome_then_signature(ctx):
     )
     inspection.store_photo(s, inst, png(), kind="signature", client_id="sig-00001", actor=me)
     r = inspection.record_outcome(
-        s, **kw, client_id="result-0003", outcome="accepted_with_defects",
-        promised_date=date(2026, 12, 30), signature_client_id="sig-00001",
+        s,
+        **kw,
+        client_id="result-0003",
+        outcome="accepted_with_defects",
+        promised_date=date(2026, 12, 30),
+        signature_client_id="sig-00001",
     ).row
     assert r.supersedes_id is not None
     assert inspection.missing(s, visit) == []
@@ -222,8 +247,14 @@ def test_upload_for_a_visit_moved_to_another_team_is_flagged(ctx):
     queue.transfer(s, visit_id=visit.id, to_step="inspect", actor=me)
     queue.call_next(s, counter_id=ids["Y02"], actor=me, now=v.day + timedelta(minutes=9))
     saved = inspection.record_check(
-        s, visit_id=visit.id, counter_id=ids["Y01"], actor=me, client_id="check-0001",
-        room_code="living", item_code="wall", result="ok",
+        s,
+        visit_id=visit.id,
+        counter_id=ids["Y01"],
+        actor=me,
+        client_id="check-0001",
+        room_code="living",
+        item_code="wall",
+        result="ok",
     )
     assert saved.attention.code == "other_counter"
     assert count(s, InspectionSyncIssue) == 1
@@ -231,20 +262,34 @@ def test_upload_for_a_visit_moved_to_another_team_is_flagged(ctx):
 
 def test_outcome_queues_the_defect_list_with_pin_positions_and_renders_the_form(ctx):
     s, v, ids, inst = ctx
-    s.add(Printer(project_id=v.project_id, name="验房打印机", counter_id=ids["Y01"], host="127.0.0.1"))
+    s.add(
+        Printer(project_id=v.project_id, name="验房打印机", counter_id=ids["Y01"], host="127.0.0.1")
+    )
     s.commit()
     visit = to_inspection(s, v, ids)
     me = inspector(v)
     kw = dict(visit_id=visit.id, counter_id=ids["Y01"], actor=me)
     inspection.store_photo(s, inst, jpeg(), kind="photo", client_id="photo-0001", actor=me)
     inspection.record_defect(
-        s, **kw, client_id="defect-0001", room="master", item="wall", description="墙面空鼓",
-        pin_x=0.1, pin_y=0.2, photo_client_ids=["photo-0001"],
+        s,
+        **kw,
+        client_id="defect-0001",
+        room="master",
+        item="wall",
+        description="墙面空鼓",
+        pin_x=0.1,
+        pin_y=0.2,
+        photo_client_ids=["photo-0001"],
     )
     inspection.store_photo(s, inst, png(), kind="signature", client_id="sig-00001", actor=me)
     inspection.record_outcome(
-        s, **kw, client_id="result-0001", outcome="accepted_with_defects",
-        promised_date=date(2026, 12, 30), signature_client_id="sig-00001", signer_name="王小明",
+        s,
+        **kw,
+        client_id="result-0001",
+        outcome="accepted_with_defects",
+        promised_date=date(2026, 12, 30),
+        signature_client_id="sig-00001",
+        signer_name="王小明",
     )
     job = s.scalar(select(PrintJob).where(PrintJob.kind == "defect_list"))
     assert "主卧 · 平面图左上" in str(job.payload)
@@ -252,5 +297,12 @@ def test_outcome_queues_the_defect_list_with_pin_positions_and_renders_the_form(
     pdf = acceptance_form.render(s, visit, inst)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     words = "".join(text.replace("\x00", "").split())
-    for expected in ("房屋交付验收单", "墙面空鼓", "平面图左上", "带问题接收", "2026-12-30", "王小明"):
+    for expected in (
+        "房屋交付验收单",
+        "墙面空鼓",
+        "平面图左上",
+        "带问题接收",
+        "2026-12-30",
+        "王小明",
+    ):
         assert expected in words, expected

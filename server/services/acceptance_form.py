@@ -108,7 +108,9 @@ def _t(locale: str, key: str, **kw) -> str:
     return _T["en" if locale.startswith("en") else "zh_CN"][key].format(**kw)
 
 
-def render(session: Session, visit: Visit, instance_path: str | Path, locale: str = "zh_CN") -> bytes:
+def render(
+    session: Session, visit: Visit, instance_path: str | Path, locale: str = "zh_CN"
+) -> bytes:
     en = locale.startswith("en")
     project = session.get(Project, visit.project_id)
     unit = visit.unit
@@ -122,8 +124,12 @@ def render(session: Session, visit: Visit, instance_path: str | Path, locale: st
     items = inspection.checklist(session, visit.project_id)
     plan = inspection.floor_plan(session, unit)
     vs = inspection.inspect_visit_step(session, visit)
-    inspector = session.get(Staff, (result.staff_id if result else None) or (vs.staff_id if vs else None) or 0)
-    counter = session.get(Counter, (result.counter_id if result else None) or (vs.counter_id if vs else None) or 0)
+    inspector = session.get(
+        Staff, (result.staff_id if result else None) or (vs.staff_id if vs else None) or 0
+    )
+    counter = session.get(
+        Counter, (result.counter_id if result else None) or (vs.counter_id if vs else None) or 0
+    )
 
     pdf = new_document(title=_t(locale, "title"))
     pdf.set_margins(14, 12, 14)
@@ -132,8 +138,12 @@ def render(session: Session, visit: Visit, instance_path: str | Path, locale: st
     pdf.cell(0, 10, _t(locale, "title"), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=10)
     pdf.cell(
-        0, 6, (project.name_en or project.name) if en else project.name, align="C",
-        new_x="LMARGIN", new_y="NEXT",
+        0,
+        6,
+        (project.name_en or project.name) if en else project.name,
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
     pdf.ln(2)
 
@@ -218,7 +228,11 @@ def render(session: Session, visit: Visit, instance_path: str | Path, locale: st
                 row.cell(inspection.position_words(d.pin_x, d.pin_y, locale) or "-")
                 row.cell(item_names.get(d.item, d.item))
                 row.cell(_category_path(cats, d.category_id, en) or "-")
-                row.cell(_t(locale, d.severity) if d.severity in ("minor", "major", "critical") else d.severity)
+                row.cell(
+                    _t(locale, d.severity)
+                    if d.severity in ("minor", "major", "critical")
+                    else d.severity
+                )
                 row.cell(d.description)
 
     # 3. the plan with numbered pins (the heading stays with the plan)
@@ -265,13 +279,22 @@ def render(session: Session, visit: Visit, instance_path: str | Path, locale: st
     pdf.set_font(FONT, size=10)
     if result and result.promised_date:
         pdf.cell(
-            0, 6, f"{_t(locale, 'promised')}：{result.promised_date.isoformat()}",
-            new_x="LMARGIN", new_y="NEXT",
+            0,
+            6,
+            f"{_t(locale, 'promised')}：{result.promised_date.isoformat()}",
+            new_x="LMARGIN",
+            new_y="NEXT",
         )
     if result and result.reason:
-        pdf.multi_cell(0, 6, f"{_t(locale, 'reasons')}：{result.reason}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, 6, f"{_t(locale, 'reasons')}：{result.reason}", new_x="LMARGIN", new_y="NEXT"
+        )
     pdf.ln(2)
-    sig = session.get(StoredFile, result.signature_file_id) if result and result.signature_file_id else None
+    sig = (
+        session.get(StoredFile, result.signature_file_id)
+        if result and result.signature_file_id
+        else None
+    )
     if pdf.will_page_break(32):
         pdf.add_page()
     y = pdf.get_y()
@@ -279,7 +302,13 @@ def render(session: Session, visit: Visit, instance_path: str | Path, locale: st
     if sig is not None:
         w = 60
         h = w * (sig.height or 1) / (sig.width or 1)
-        pdf.image(str(files.file_path(instance_path, sig)), x=pdf.l_margin + 42, y=y - 2, w=w, h=min(h, 28))
+        pdf.image(
+            str(files.file_path(instance_path, sig)),
+            x=pdf.l_margin + 42,
+            y=y - 2,
+            w=w,
+            h=min(h, 28),
+        )
         pdf.set_xy(pdf.l_margin + 106, y)
     else:
         pdf.cell(60, 8, _t(locale, "not_signed"))
@@ -288,15 +317,22 @@ def render(session: Session, visit: Visit, instance_path: str | Path, locale: st
         pdf.cell(0, 8, name, new_x="LMARGIN", new_y="NEXT")
         pdf.set_x(pdf.l_margin + 106)
         pdf.cell(
-            0, 8, f"{_t(locale, 'signed_at')}：{(result.recorded_at or result.created_at):%Y-%m-%d %H:%M}",
-            new_x="LMARGIN", new_y="NEXT",
+            0,
+            8,
+            f"{_t(locale, 'signed_at')}：{(result.recorded_at or result.created_at):%Y-%m-%d %H:%M}",
+            new_x="LMARGIN",
+            new_y="NEXT",
         )
     pdf.set_y(max(pdf.get_y(), y + 30))
     pdf.set_font(FONT, size=7.5)
     pdf.set_text_color(120)
     pdf.cell(
-        0, 5, f"{_t(locale, 'printed')} {clock.now():%Y-%m-%d %H:%M}", align="R",
-        new_x="LMARGIN", new_y="NEXT",
+        0,
+        5,
+        f"{_t(locale, 'printed')} {clock.now():%Y-%m-%d %H:%M}",
+        align="R",
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
     pdf.set_text_color(0)
     return to_bytes(pdf)
@@ -373,7 +409,9 @@ def _photo_grid(pdf: FPDF, instance_path, photos, locale: str) -> None:
         for i, (n, f) in enumerate(chunk):
             x = pdf.l_margin + i * (w + gap)
             h = min(heights[i], w * 1.4)
-            pdf.image(str(files.file_path(instance_path, f)), x=x, y=y, w=w, h=h, keep_aspect_ratio=True)
+            pdf.image(
+                str(files.file_path(instance_path, f)), x=x, y=y, w=w, h=h, keep_aspect_ratio=True
+            )
             pdf.set_xy(x, y + h + 0.5)
             pdf.set_font(FONT, size=8)
             pdf.cell(w, 4.5, _t(locale, "photo", n=n), align="C")

@@ -66,7 +66,12 @@ ATTENTION = {
     "What you recorded is kept for the supervisor to resolve.",
 }
 ATTENTION_KEPT = "What you recorded is kept for the supervisor to resolve."
-STATUS_WORDS = {"cancelled": "cancelled", "out": "out", "finished": "finished", "refused": "refused"}
+STATUS_WORDS = {
+    "cancelled": "cancelled",
+    "out": "out",
+    "finished": "finished",
+    "refused": "refused",
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,9 @@ class Attention:
     params: dict[str, Any]
 
     def as_dict(self, locale: str) -> dict[str, Any]:
-        params = {k: translate(v, locale) if isinstance(v, str) else v for k, v in self.params.items()}
+        params = {
+            k: translate(v, locale) if isinstance(v, str) else v for k, v in self.params.items()
+        }
         return {"code": self.code, "message": translate(self.message, locale, params or None)}
 
 
@@ -371,7 +378,9 @@ def attention_for(
     if vs.state not in OPEN:
         from server.engine.states import state_word
 
-        return Attention("step_not_open", ATTENTION["step_not_open"], {"state": state_word(vs.state)})
+        return Attention(
+            "step_not_open", ATTENTION["step_not_open"], {"state": state_word(vs.state)}
+        )
     return None
 
 
@@ -443,8 +452,9 @@ def _recorded_at(value: datetime | None, now: datetime) -> datetime:
     # The tablet's clock is trusted only within reason: never in the future.
     if value is None:
         return now
-    value = value.replace(tzinfo=None)
-    return min(value, now)
+    if value.tzinfo is not None:  # the tablet sends UTC; the venue stores local time
+        value = value.astimezone(clock._tz)
+    return min(value.replace(tzinfo=None), now)
 
 
 # ---- writing ---------------------------------------------------------------------------------
@@ -488,7 +498,9 @@ def record_check(
     )
     session.add(row)
     session.flush()
-    _flag(session, attention, visit=visit, counter_id=counter_id, actor=actor, entity="check", row=row)
+    _flag(
+        session, attention, visit=visit, counter_id=counter_id, actor=actor, entity="check", row=row
+    )
     session.commit()
     return Saved(row, True, attention)
 
@@ -527,7 +539,9 @@ def store_photo(
     return stored
 
 
-def _files_by_client_ids(session: Session, client_ids: Iterable[str], kind: str) -> list[StoredFile]:
+def _files_by_client_ids(
+    session: Session, client_ids: Iterable[str], kind: str
+) -> list[StoredFile]:
     ids = list(dict.fromkeys(client_ids))
     if not ids:
         return []
@@ -623,7 +637,15 @@ def record_defect(
     session.flush()
     for f in photos:
         session.add(DefectPhoto(defect_id=row.id, file_id=f.id))
-    _flag(session, attention, visit=visit, counter_id=counter_id, actor=actor, entity="defect", row=row)
+    _flag(
+        session,
+        attention,
+        visit=visit,
+        counter_id=counter_id,
+        actor=actor,
+        entity="defect",
+        row=row,
+    )
     session.commit()
     return Saved(row, True, attention)
 
@@ -665,7 +687,13 @@ def confirm_known_issue(
     session.add(row)
     session.flush()
     _flag(
-        session, attention, visit=visit, counter_id=counter_id, actor=actor, entity="known_issue", row=row
+        session,
+        attention,
+        visit=visit,
+        counter_id=counter_id,
+        actor=actor,
+        entity="known_issue",
+        row=row,
     )
     session.commit()
     return Saved(row, True, attention)
@@ -727,10 +755,23 @@ def record_outcome(
     session.add(row)
     session.flush()
     audit.record(
-        session, actor, "inspection.outcome", "inspection_result", row.id, visit_id=visit.id,
+        session,
+        actor,
+        "inspection.outcome",
+        "inspection_result",
+        row.id,
+        visit_id=visit.id,
         outcome=outcome,
     )
-    _flag(session, attention, visit=visit, counter_id=counter_id, actor=actor, entity="result", row=row)
+    _flag(
+        session,
+        attention,
+        visit=visit,
+        counter_id=counter_id,
+        actor=actor,
+        entity="result",
+        row=row,
+    )
     if attention is None:
         if outcome == "refused":
             _refuse(session, visit, actor, counter_id, reason or "", now)
@@ -829,7 +870,9 @@ def resolve_sync_issue(
     issue.resolved_at = now or clock.now()
     issue.resolved_by_id = actor.staff_id
     issue.resolution = resolution
-    audit.record(session, actor, "inspection.sync_issue_resolved", "inspection_sync_issue", issue.id)
+    audit.record(
+        session, actor, "inspection.sync_issue_resolved", "inspection_sync_issue", issue.id
+    )
     session.commit()
     return issue
 
@@ -856,7 +899,9 @@ def take_walk(
         from server.engine.states import state_word
 
         raise Invalid(
-            "step_not_open", "Not possible now: this ticket is %(state)s.", state=state_word(vs.state)
+            "step_not_open",
+            "Not possible now: this ticket is %(state)s.",
+            state=state_word(vs.state),
         )
     return vs.visit
 

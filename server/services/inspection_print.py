@@ -64,4 +64,3 @@ def defect_list_for(
         ticket_no=visit.ticket_no,
     )
     return defect_list_receipt(data, "en" if en else "zh_CN")
-
