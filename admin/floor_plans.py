@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from server.auth import current_actor, require
 from server.engine import DomainError
-from server.i18n import translate, request_locale
+from server.i18n import request_locale, translate
 from server.models import StoredFile, Unit, UnitType
-from server.services import inspection
 from server.services import files as file_store
+from server.services import inspection
 from server.web import db_session, project_id
 
 bp = Blueprint("admin_floor_plans", __name__)

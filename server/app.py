@@ -51,9 +51,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _domain_error(err: DomainError):
         return error_response(err)
 
+    from admin.floor_plans import bp as floor_plans_bp
     from admin.printing import bp as admin_printing_bp
     from admin.routes import bp as admin_bp
-    from admin.floor_plans import bp as floor_plans_bp
     from counter.inspect import bp as inspect_bp
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
