@@ -204,15 +204,17 @@ def api_upload():
     if upload is None:
         raise Invalid("empty_file", "The file is empty.")
     data = upload.read(file_store.MAX_UPLOAD_BYTES + 1)
+    client_id = request.form.get("client_id", "")
+    known = db_session().scalar(select(StoredFile.id).where(StoredFile.client_id == client_id))
     stored = inspection.store_photo(
         db_session(),
         current_app.instance_path,
         data,
         kind=request.form.get("kind", ""),
-        client_id=request.form.get("client_id", ""),
+        client_id=client_id,
         actor=current_actor(),
     )
-    return ok({"id": stored.id, "client_id": stored.client_id}, 201)
+    return ok({"id": stored.id, "client_id": stored.client_id}, 200 if known else 201)
 
 
 @bp.post("/inspect/api/visits/<int:visit_id>/checks")

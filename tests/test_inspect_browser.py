@@ -235,7 +235,7 @@ def test_offline_walk_syncs_exactly_once(live_server, browser, tmp_path):  # noq
         ]
         assert all(d[2] for d in held["defects"])  # every defect pinned
         assert held["photos"] == 3
-        assert held["checks"] == 5
+        assert held["checks"] == 8  # 5 ticked OK, 3 marked by their defects
         assert [r[0] for r in held["results"]] == ["accepted_with_defects"]
         assert held["signature"][0] == "signature"
         # Synced again (a later kick) changes nothing.

@@ -607,6 +607,10 @@
       room: dr.room, item: dr.item, category_id: dr.category_id, severity: dr.severity,
       description: dr.description.trim(), photos: photoIds, pin_x: dr.pin_x, pin_y: dr.pin_y,
     });
+    // The checklist follows: a defect marks its room x item as "defect" on the form.
+    if (view(state.walk).checks[dr.room + "/" + dr.item] !== "defect") {
+      await addRecord("check", {room: dr.room, item: dr.item, result: "defect"});
+    }
     state.draft = null;
     render();
   }
@@ -698,6 +702,13 @@
       const rec = saved.local;
       form.append(el("p", {class: "i-saved", "data-state": rec ? rec.state : "synced",
         text: t("outcome_saved", {outcome: t(saved.outcome)}) + (rec ? " · " + t("state_" + rec.state) : "")}));
+      const sig = rec && state.walk.blobs.find((b) => b.client_id === saved.signature);
+      if (sig && sig.blob) {
+        form.append(el("img", {class: "i-signed", alt: t("signature"), src: URL.createObjectURL(sig.blob)}));
+      }
+      if (rec && rec.state === "attention") {
+        form.append(el("div", {class: "alert alert-error", text: rec.message || ""}));
+      }
     }
     panel.append(form);
   }
