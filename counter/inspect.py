@@ -16,7 +16,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    send_from_directory,
 )
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel, Field
@@ -133,27 +132,23 @@ def app_page():
     return render_template("inspect/app.html")
 
 
-@bp.get("/inspect/sw.js")
-def service_worker():
-    # Served from /inspect/ so its scope covers the app; never cached itself, so an update of
-    # the app reaches the tablet the next time it is in range.
-    resp = send_from_directory(bp.static_folder, "sw.js", mimetype="text/javascript")
-    resp.headers["Cache-Control"] = "no-cache"
-    return resp
-
-
-@bp.get("/inspect/manifest.webmanifest")
-def manifest():
-    resp = send_from_directory(
-        bp.static_folder, "manifest.webmanifest", mimetype="application/manifest+json"
-    )
-    return resp
+@bp.after_request
+def _pwa_headers(response):
+    # The service worker lives with the static files but controls the whole app; it is never
+    # cached itself, so an update reaches the tablet the next time it is in range.
+    if request.endpoint == "inspect.static":
+        if request.path.endswith("/sw.js"):
+            response.headers["Service-Worker-Allowed"] = "/inspect/"
+            response.headers["Cache-Control"] = "no-cache"
+        elif request.path.endswith(".webmanifest"):
+            response.mimetype = "application/manifest+json"
+    return response
 
 
 # ---- API -------------------------------------------------------------------------------------
 
 
-@bp.get("/inspect/api/session")
+@bp.get("/api/inspect/session")
 @require("staff")
 def api_session():
     """A fresh CSRF token for a tablet whose page was loaded from its cache."""
@@ -161,7 +156,7 @@ def api_session():
     return ok({"csrf_token": generate_csrf(), "staff": {"id": actor.staff_id, "name": actor.name}})
 
 
-@bp.get("/inspect/api/counters")
+@bp.get("/api/inspect/counters")
 @require("staff")
 def api_counters():
     s = db_session()
@@ -177,7 +172,7 @@ def api_counters():
     )
 
 
-@bp.post("/inspect/api/counters/<int:counter_id>/take")
+@bp.post("/api/inspect/counters/<int:counter_id>/take")
 @require("staff")
 def api_take(counter_id: int):
     counter = _inspect_counter(counter_id)
@@ -189,14 +184,14 @@ def api_take(counter_id: int):
     return ok(inspection.walk_data(s, visit, counter))
 
 
-@bp.get("/inspect/api/visits/<int:visit_id>/walk")
+@bp.get("/api/inspect/visits/<int:visit_id>/walk")
 @require("staff")
 def api_walk(visit_id: int):
     counter = _inspect_counter(request.args.get("counter", type=int) or 0)
     return ok(inspection.walk_data(db_session(), _visit(visit_id), counter))
 
 
-@bp.post("/inspect/api/files")
+@bp.post("/api/inspect/files")
 @require("staff")
 def api_upload():
     """A defect photo or a signature (multipart: file, kind, client_id)."""
@@ -217,7 +212,7 @@ def api_upload():
     return ok({"id": stored.id, "client_id": stored.client_id}, 200 if known else 201)
 
 
-@bp.post("/inspect/api/visits/<int:visit_id>/checks")
+@bp.post("/api/inspect/visits/<int:visit_id>/checks")
 @require("staff")
 def api_check(visit_id: int):
     data = body(CheckBody)
@@ -236,7 +231,7 @@ def api_check(visit_id: int):
     return _saved(saved)
 
 
-@bp.post("/inspect/api/visits/<int:visit_id>/defects")
+@bp.post("/api/inspect/visits/<int:visit_id>/defects")
 @require("staff")
 def api_defect(visit_id: int):
     data = body(DefectBody)
@@ -266,7 +261,7 @@ def api_defect(visit_id: int):
     return _saved(saved)
 
 
-@bp.post("/inspect/api/visits/<int:visit_id>/known-issues")
+@bp.post("/api/inspect/visits/<int:visit_id>/known-issues")
 @require("staff")
 def api_known_issue(visit_id: int):
     data = body(KnownIssueBody)
@@ -284,7 +279,7 @@ def api_known_issue(visit_id: int):
     return _saved(saved)
 
 
-@bp.post("/inspect/api/visits/<int:visit_id>/outcome")
+@bp.post("/api/inspect/visits/<int:visit_id>/outcome")
 @require("staff")
 def api_outcome(visit_id: int):
     data = body(OutcomeBody)
@@ -307,7 +302,7 @@ def api_outcome(visit_id: int):
     return _saved(saved)
 
 
-@bp.get("/inspect/api/visits/<int:visit_id>/missing")
+@bp.get("/api/inspect/visits/<int:visit_id>/missing")
 @require("staff")
 def api_missing(visit_id: int):
     from server.i18n import gettext_
@@ -317,7 +312,7 @@ def api_missing(visit_id: int):
     )
 
 
-@bp.post("/inspect/api/visits/<int:visit_id>/defect-list/print")
+@bp.post("/api/inspect/visits/<int:visit_id>/defect-list/print")
 @require("staff")
 def api_print_defects(visit_id: int):
     """Print the defect list again at this inspection counter."""
@@ -342,13 +337,13 @@ def api_print_defects(visit_id: int):
     return ok({"print_job_id": job.id}, 201)
 
 
-@bp.get("/inspect/api/sync-issues")
+@bp.get("/api/inspect/sync-issues")
 @require("supervisor")
 def api_sync_issues():
     return ok(inspection.open_sync_issues(db_session(), project_id()))
 
 
-@bp.post("/inspect/api/sync-issues/<int:issue_id>/resolve")
+@bp.post("/api/inspect/sync-issues/<int:issue_id>/resolve")
 @require("supervisor")
 def api_resolve(issue_id: int):
     data = body(ResolveBody)
@@ -361,7 +356,7 @@ def api_resolve(issue_id: int):
 # ---- files and the acceptance form -----------------------------------------------------------
 
 
-@bp.get("/inspect/files/<int:file_id>")
+@bp.get("/api/inspect/files/<int:file_id>")
 @require("staff")
 def stored_file(file_id: int):
     stored = db_session().get(StoredFile, file_id)

@@ -281,7 +281,7 @@ def test_sync_cut_midway_loses_nothing_and_duplicates_nothing(live_server, brows
             stored.append(route.request.url)
             route.abort()
 
-        page.route("**/inspect/api/visits/*/defects", lose_answer)
+        page.route("**/api/inspect/visits/*/defects", lose_answer)
         ctx.set_offline(False)
         deadline = time.monotonic() + 20
         while not stored and time.monotonic() < deadline:

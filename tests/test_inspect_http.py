@@ -29,7 +29,7 @@ def _count(app, model):
 
 def _upload(client, data, kind="photo", client_id="photo-0001", name="p.jpg"):
     return client.post(
-        "/inspect/api/files",
+        "/api/inspect/files",
         data={"file": (io.BytesIO(data), name), "kind": kind, "client_id": client_id},
         content_type="multipart/form-data",
     )
@@ -39,9 +39,9 @@ def test_strangers_are_sent_to_login_and_refused(app, walk):
     c = app.test_client()
     r = c.get("/inspect/")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
-    assert c.get("/inspect/api/counters").status_code == 401
+    assert c.get("/api/inspect/counters").status_code == 401
     assert _upload(c, jpeg()).status_code == 401
-    r = c.post(f"/inspect/api/visits/{walk['visit_id']}/checks", json={})
+    r = c.post(f"/api/inspect/visits/{walk['visit_id']}/checks", json={})
     assert r.status_code == 401
     assert c.get(f"/inspect/visits/{walk['visit_id']}/acceptance.pdf").status_code == 401
 
@@ -51,18 +51,21 @@ def test_app_shell_is_installable(staff_client, walk):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'rel="manifest"' in html and "验房" in html
-    sw = staff_client.get("/inspect/sw.js")
+    sw = staff_client.get("/inspect/static/sw.js")
     assert sw.status_code == 200 and "no-cache" in sw.headers["Cache-Control"]
-    manifest = staff_client.get("/inspect/manifest.webmanifest").get_json(force=True)
+    assert sw.headers["Service-Worker-Allowed"] == "/inspect/"
+    manifest = staff_client.get("/inspect/static/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    manifest = manifest.get_json(force=True)
     assert manifest["display"] == "standalone" and manifest["start_url"] == "/inspect/"
     assert {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
 
 
 def test_walk_download_and_idempotent_uploads(app, staff_client, walk):
     ids, vid = walk["ids"], walk["visit_id"]
-    teams = staff_client.get("/inspect/api/counters").get_json()
+    teams = staff_client.get("/api/inspect/counters").get_json()
     assert [t["counter"]["code"] for t in teams] == ["Y01", "Y02"]
-    data = staff_client.get(f"/inspect/api/visits/{vid}/walk?counter={ids['Y01']}").get_json()
+    data = staff_client.get(f"/api/inspect/visits/{vid}/walk?counter={ids['Y01']}").get_json()
     assert [r["code"] for r in data["rooms"]][:3] == ["living", "dining", "master"]
     assert data["owners"][0]["name"].count("*") >= 1  # masked
     assert data["known_issues"][0]["description"].startswith("卫生间")
@@ -81,19 +84,19 @@ def test_walk_download_and_idempotent_uploads(app, staff_client, walk):
         "pin_y": 0.5,
         "photos": ["photo-0001"],
     }
-    first = staff_client.post(f"/inspect/api/visits/{vid}/defects", json=body)
-    again = staff_client.post(f"/inspect/api/visits/{vid}/defects", json=body)
+    first = staff_client.post(f"/api/inspect/visits/{vid}/defects", json=body)
+    again = staff_client.post(f"/api/inspect/visits/{vid}/defects", json=body)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.get_json()["id"] == again.get_json()["id"]
     assert _count(app, Defect) == 1
     bad_pin = dict(body, client_id="defect-0002", pin_x=1.5)
-    r = staff_client.post(f"/inspect/api/visits/{vid}/defects", json=bad_pin)
+    r = staff_client.post(f"/api/inspect/visits/{vid}/defects", json=bad_pin)
     assert r.status_code == 422 and "平面图" in r.get_json()["error"]["message"]
 
     # Outcome with signature, then the acceptance form.
     assert _upload(staff_client, png(), "signature", "sig-00001", "s.png").status_code == 201
     r = staff_client.post(
-        f"/inspect/api/visits/{vid}/outcome",
+        f"/api/inspect/visits/{vid}/outcome",
         json={
             "counter_id": ids["Y01"],
             "client_id": "result-0001",
@@ -103,7 +106,7 @@ def test_walk_download_and_idempotent_uploads(app, staff_client, walk):
         },
     )
     assert r.status_code == 201 and r.get_json()["attention"] is None
-    assert staff_client.get(f"/inspect/api/visits/{vid}/missing").get_json() == {"missing": []}
+    assert staff_client.get(f"/api/inspect/visits/{vid}/missing").get_json() == {"missing": []}
     pdf = staff_client.get(f"/inspect/visits/{vid}/acceptance.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data[:4] == b"%PDF"
@@ -120,7 +123,7 @@ def test_a_renamed_executable_is_refused_and_nothing_stored(app, staff_client, w
 
 def test_uploads_for_a_counter_that_does_not_inspect_are_refused(staff_client, venue, walk):
     r = staff_client.post(
-        f"/inspect/api/visits/{walk['visit_id']}/checks",
+        f"/api/inspect/visits/{walk['visit_id']}/checks",
         json={
             "counter_id": venue.counters["W01"],
             "client_id": "check-0001",
@@ -134,11 +137,11 @@ def test_uploads_for_a_counter_that_does_not_inspect_are_refused(staff_client, v
 
 
 def test_records_to_resolve_and_floor_plans_are_for_supervisors(app, staff_client, walk):
-    assert staff_client.get("/inspect/api/sync-issues").status_code == 403
+    assert staff_client.get("/api/inspect/sync-issues").status_code == 403
     assert staff_client.get("/admin/floor-plans").status_code == 403
     sup = app.test_client()
     login(sup, "supervisor")
-    assert sup.get("/inspect/api/sync-issues").get_json() == []
+    assert sup.get("/api/inspect/sync-issues").get_json() == []
     page = sup.get("/admin/floor-plans")
     assert page.status_code == 200 and "户型图" in page.get_data(as_text=True)
     with app.extensions["handover_db"].session() as s:

@@ -256,7 +256,7 @@ def _masked_owners(visit: Visit) -> list[dict[str, Any]]:
 
 
 def _file_url(f: StoredFile | None) -> str | None:
-    return f"/inspect/files/{f.id}" if f else None
+    return f"/api/inspect/files/{f.id}" if f else None
 
 
 def walk_data(session: Session, visit: Visit, counter: Counter) -> dict[str, Any]:

@@ -12,7 +12,7 @@ const SHELL = [
   "/inspect/static/inspect.js",
   "/inspect/static/inspect.css",
   "/inspect/static/icon-192.png",
-  "/inspect/manifest.webmanifest",
+  "/inspect/static/manifest.webmanifest",
 ];
 
 self.addEventListener("install", (event) => {
@@ -66,8 +66,7 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(networkFirst(request));
   } else if (
     url.pathname.startsWith("/inspect/static/") ||
-    url.pathname.startsWith("/inspect/files/") ||
-    url.pathname === "/inspect/manifest.webmanifest" ||
+    url.pathname.startsWith("/api/inspect/files/") ||
     SHELL.includes(url.pathname)
   ) {
     event.respondWith(cacheFirst(request));
