@@ -331,3 +331,30 @@ def seed_floor_plans(session: Session, project_id: int, instance_path: str | Pat
         n += 1
     session.commit()
     return n
+
+
+def add_inspection_printers(session: Session, project_id: int, port: int) -> int:
+    """Each demo inspection team prints its defect lists on the demo's fake printer (80 mm)."""
+    from server.models import Counter, Printer, Step, counter_steps
+
+    teams = session.scalars(
+        select(Counter)
+        .join(counter_steps, counter_steps.c.counter_id == Counter.id)
+        .join(Step, Step.id == counter_steps.c.step_id)
+        .where(Counter.project_id == project_id, Step.kind == "inspect")
+    ).all()
+    for counter in teams:
+        session.add(
+            Printer(
+                project_id=project_id,
+                name=f"{counter.name_zh}打印机",
+                connection="network",
+                host="127.0.0.1",
+                port=port,
+                paper_width_mm=80,
+                mode="native",
+                counter_id=counter.id,
+            )
+        )
+    session.commit()
+    return len(teams)

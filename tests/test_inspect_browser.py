@@ -120,13 +120,16 @@ def _login(page, base):
     page.wait_for_url(f"{base}/admin/")
 
 
-def _take(page, base, ticket):
+def _take(page, base, ticket, shot=None):
     from playwright.sync_api import expect
 
     page.goto(f"{base}/inspect/")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.locator(".i-call").first.click()
     start = page.locator(".i-start", has_text=ticket)
+    if shot:
+        expect(start).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / shot))
     expect(start).to_contain_text(ticket)
     start.click()
     expect(page.locator("#title")).to_contain_text(ticket)
@@ -191,7 +194,7 @@ def test_offline_walk_syncs_exactly_once(live_server, browser, tmp_path):  # noq
     page = ctx.new_page()
     try:
         _login(page, base)
-        _take(page, base, ticket)
+        _take(page, base, ticket, shot="inspect-home.png")
 
         ctx.set_offline(True)
         page.evaluate("navigator.onLine")  # the page sees the network gone
@@ -298,5 +301,8 @@ def test_sync_cut_midway_loses_nothing_and_duplicates_nothing(live_server, brows
         assert held["photos"] == 2
         assert [r[0] for r in held["results"]] == ["accepted"]
         assert held["signature"] is not None
+        again.goto(f"{base}/inspect/?lang=en")
+        expect(again.locator(".i-tab.active")).to_have_text("Checklist")
+        again.screenshot(path=str(ARTIFACTS / "inspect-tablet-en.png"))
     finally:
         ctx.close()

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from server.engine import Invalid
 from server.models import (
+    Counter,
     Defect,
     DefectPhoto,
     FollowUpCase,
@@ -303,3 +304,37 @@ def test_outcome_queues_the_defect_list_with_pin_positions_and_renders_the_form(
         "王小明",
     ):
         assert expected in words, expected
+
+
+def test_known_issue_answers_are_idempotent_and_a_change_supersedes(ctx):
+    s, v, ids, _ = ctx
+    visit = to_inspection(s, v, ids)
+    kw = dict(visit_id=visit.id, counter_id=ids["Y01"], actor=inspector(v))
+    ki = ids["known_issue"]
+    a = inspection.confirm_known_issue(
+        s, **kw, client_id="known-0001", known_issue_id=ki, result="still_open"
+    )
+    again = inspection.confirm_known_issue(
+        s, **kw, client_id="known-0001", known_issue_id=ki, result="still_open"
+    )
+    assert again.row.id == a.row.id and not again.created
+    b = inspection.confirm_known_issue(
+        s, **kw, client_id="known-0002", known_issue_id=ki, result="fixed"
+    ).row
+    assert b.supersedes_id == a.row.id
+    assert inspection.current_known_checks(s, visit.id)[ki].result == "fixed"
+    with pytest.raises(Invalid):
+        inspection.confirm_known_issue(
+            s, **kw, client_id="known-0003", known_issue_id=ki, result="maybe"
+        )
+    data = inspection.walk_data(s, visit, s.get(Counter, ids["Y01"]))
+    assert data["recorded"]["known_issues"] == [
+        {"known_issue_id": ki, "result": "fixed", "client_id": "known-0002"}
+    ]
+
+
+def test_pin_positions_in_words():
+    assert inspection.position_words(0.1, 0.1) == "平面图左上"
+    assert inspection.position_words(0.5, 0.5) == "平面图中部"
+    assert inspection.position_words(0.9, 0.95, "en") == "plan bottom right"
+    assert inspection.position_words(None, None) is None

@@ -755,6 +755,10 @@
     const walk = state.walk;
     const foot = el("footer", {class: "i-foot"});
     foot.append(el("p", {class: "muted", text: t("kept_local")}));
+    if (state.loginNeeded) {
+      // The login session ended while away: log in again; nothing on the tablet is lost.
+      foot.append(el("a", {class: "btn btn-primary", href: cfg.login_url, text: t("sync_login")}));
+    }
     const attention = [...walk.records, ...walk.blobs].filter((x) => x.state === "attention");
     for (const a of attention) {
       foot.append(el("div", {class: "alert alert-error i-attention", text: a.message || t("state_attention")}));

@@ -18,7 +18,12 @@ const SHELL = [
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE).then((cache) =>
-      Promise.all(SHELL.map((url) => cache.add(new Request(url, {credentials: "same-origin"})).catch(() => null)))
+      Promise.all(SHELL.map((url) =>
+        fetch(url, {credentials: "same-origin"}).then((response) => {
+          // Never keep the login page as the app (a redirect when the session had ended).
+          if (response.ok && !response.redirected) return cache.put(url, response);
+          return null;
+        }).catch(() => null)))
     ).then(() => self.skipWaiting())
   );
 });
