@@ -402,9 +402,10 @@
     byId("title").textContent = d.visit.ticket_no + " · " + (UI.cfg.locale === "en" ? d.unit.label_en : d.unit.label);
     const box = fill(byId("view"));
     const owners = d.owners.map((o) => o.name).join("、");
+    const colon = UI.cfg.locale === "en" ? ": " : "：";
     box.append(el("div", {class: "i-facts"},
-      el("span", {text: t("owners") + "：" + owners}),
-      d.visit.agent_name ? el("span", {text: t("agent") + "：" + d.visit.agent_name}) : null,
+      el("span", {text: t("owners") + colon + owners}),
+      d.visit.agent_name ? el("span", {text: t("agent") + colon + d.visit.agent_name}) : null,
       d.unit.unit_type ? el("span", {text: d.unit.unit_type}) : null));
     const tabs = [
       ["checks", t("tab_checks")],
