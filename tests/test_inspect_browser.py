@@ -23,10 +23,10 @@ pytestmark = pytest.mark.browser
 INSPECTOR = ("staff08", "handover-staff")
 
 
-def _send_to_inspection(db_url: str, skip: int) -> str:
+def _send_to_inspection(db_url: str, skip: int, known_issues: bool = False) -> str:
     """Checks in a demo unit due today and sends it straight to inspection; its ticket no."""
     from server import clock
-    from server.models import Appointment, Project, Unit, UnitType
+    from server.models import Appointment, KnownIssue, Project, Unit, UnitType
     from server.services import checkin, queue
     from server.services.actor import Actor
 
@@ -35,11 +35,13 @@ def _send_to_inspection(db_url: str, skip: int) -> str:
     try:
         with Session(engine) as s:
             pid = s.scalar(select(Project.id))
+            has_issue = select(KnownIssue.id).where(KnownIssue.unit_id == Unit.id).exists()
             code = s.scalar(
                 select(Unit.notice_code)
                 .join(Appointment, Appointment.unit_id == Unit.id)
                 .join(UnitType, UnitType.id == Unit.unit_type_id)
                 .where(Appointment.day == clock.today(), UnitType.floor_plan_file_id.isnot(None))
+                .where(has_issue if known_issues else ~has_issue)
                 .order_by(Unit.id)
                 .offset(skip)
                 .limit(1)
@@ -58,6 +60,7 @@ def _server_holds(db_url: str, ticket: str) -> dict:
         Defect,
         DefectPhoto,
         InspectionCheck,
+        KnownIssueCheck,
         InspectionResult,
         StoredFile,
         Visit,
@@ -90,8 +93,12 @@ def _server_holds(db_url: str, ticket: str) -> dict:
                 if results and results[0].signature_file_id
                 else None
             )
+            known = s.scalars(
+                select(KnownIssueCheck.result).where(KnownIssueCheck.visit_id == visit.id)
+            ).all()
             return {
                 "visit_id": visit.id,
+                "known": list(known),
                 "defects": [(d.room, d.description, d.pin_x is not None) for d in defects],
                 "photos": photos,
                 "results": [(r.outcome, r.promised_date) for r in results],
@@ -188,7 +195,7 @@ def test_offline_walk_syncs_exactly_once(live_server, browser, tmp_path):  # noq
 
     ARTIFACTS.mkdir(exist_ok=True)
     base = live_server.base
-    ticket = _send_to_inspection(live_server.db_url, skip=0)
+    ticket = _send_to_inspection(live_server.db_url, skip=0, known_issues=True)
     ctx = browser.new_context(viewport={"width": 1024, "height": 1366}, locale="zh-CN")
     ctx.set_default_timeout(10_000)
     page = ctx.new_page()
@@ -209,6 +216,11 @@ def test_offline_walk_syncs_exactly_once(live_server, browser, tmp_path):  # noq
             _record_defect(page, n, rooms[n - 1], photo, pins[n - 1])
         expect(page.locator(".i-plan .i-pin")).to_have_count(3)
         page.locator(".i-plan").screenshot(path=str(ARTIFACTS / "inspect-plan-pins.png"))
+
+        # A known issue from the internal mock acceptance: still open.
+        page.click("[data-tab=known]")
+        page.locator(".i-known").first.locator("[data-result=still_open]").click()
+        expect(page.locator(".i-known").first.locator(".i-seg-btn.on")).to_have_text("仍存在")
 
         page.click("[data-tab=outcome]")
         page.click("[data-outcome=accepted_with_defects]")
@@ -241,6 +253,7 @@ def test_offline_walk_syncs_exactly_once(live_server, browser, tmp_path):  # noq
         assert held["checks"] == 8  # 5 ticked OK, 3 marked by their defects
         assert [r[0] for r in held["results"]] == ["accepted_with_defects"]
         assert held["signature"][0] == "signature"
+        assert held["known"] == ["still_open"]
         # Synced again (a later kick) changes nothing.
         page.evaluate("window.InspectApp.sync()")
         assert _server_holds(live_server.db_url, ticket) == held
