@@ -18,7 +18,7 @@ from . import files, inspection
 from .inspection_print import names, outcome_word
 
 PIN_RGB = (214, 40, 40)
-MARK = {"ok": "√", "defect": "×", "na": "—"}
+MARK = {"ok": "✓", "defect": "×", "na": "—"}
 
 _T = {
     "zh_CN": {
@@ -33,7 +33,7 @@ _T = {
         "counter": "验房组",
         "s_checks": "一、分项检查",
         "room": "房间",
-        "legend": "√ 合格　× 有问题　— 不适用　空白 未检查",
+        "legend": "✓ 合格　× 有问题　— 不适用　空白 未检查",
         "s_defects": "二、问题清单",
         "no": "序号",
         "where": "位置",
@@ -73,7 +73,7 @@ _T = {
         "counter": "Team",
         "s_checks": "1. Checks per room",
         "room": "Room",
-        "legend": "√ OK   × defect   — n/a   blank not checked",
+        "legend": "✓ OK   × defect   — n/a   blank not checked",
         "s_defects": "2. Defects",
         "no": "No.",
         "where": "Where",
