@@ -60,8 +60,8 @@ def _server_holds(db_url: str, ticket: str) -> dict:
         Defect,
         DefectPhoto,
         InspectionCheck,
-        KnownIssueCheck,
         InspectionResult,
+        KnownIssueCheck,
         StoredFile,
         Visit,
     )
