@@ -162,6 +162,7 @@ def _record_defect(page, n, room_label, photo, pin):
 
 def _sign(page):
     canvas = page.locator("canvas.i-sign")
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     x, y, w, h = box["x"], box["y"], box["width"], box["height"]
     page.mouse.move(x + w * 0.1, y + h * 0.7)
@@ -228,7 +229,7 @@ def test_offline_walk_syncs_exactly_once(live_server, browser, tmp_path):  # noq
         page.fill("input[name=signer_name]", "王小明")
         _sign(page)
         page.click("#save-outcome")
-        expect(page.locator(".i-saved")).to_contain_text("带问题接收")
+        expect(page.locator(".i-saved")).to_contain_text("带问题接收", timeout=15_000)
         expect(page.locator("#sync")).to_have_attribute("data-state", "waiting")
         page.screenshot(path=str(ARTIFACTS / "inspect-tablet-offline.png"), full_page=True)
 
@@ -287,7 +288,7 @@ def test_sync_cut_midway_loses_nothing_and_duplicates_nothing(live_server, brows
         page.click("[data-outcome=accepted]")
         _sign(page)
         page.click("#save-outcome")
-        expect(page.locator(".i-saved")).to_be_visible()
+        expect(page.locator(".i-saved")).to_be_visible(timeout=15_000)
 
         # The server stores each defect but its answer never reaches the tablet.
         stored = []

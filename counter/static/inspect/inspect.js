@@ -794,6 +794,10 @@
 
   async function start() {
     byId("back").addEventListener("click", () => home());
+    // A failure in a button's handler is shown, never swallowed.
+    window.addEventListener("unhandledrejection", (ev) => {
+      message((ev.reason && ev.reason.message) || String(ev.reason));
+    });
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.register(cfg.sw_url, {scope: "/inspect/"}).catch(() => {});
     }
