@@ -67,10 +67,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _domain_error(err: DomainError):
         return error_response(err)
 
+    from admin.floor_plans import bp as floor_plans_bp
     from admin.printing import bp as admin_printing_bp
     from admin.reports import bp as admin_reports_bp
     from admin.routes import bp as admin_bp
     from admin.staff_access import bp as staff_access_bp
+    from counter.inspect import bp as inspect_bp
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
     from kiosk.routes import bp as kiosk_bp
@@ -83,6 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from admin import register_pages as register_admin_pages
 
     register_admin_pages(app)
+    app.register_blueprint(inspect_bp)
+    app.register_blueprint(floor_plans_bp)
 
     @app.get("/favicon.ico")
     def _favicon():

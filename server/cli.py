@@ -96,6 +96,7 @@ def demo(day, run: bool, host: str | None, port: int | None, printer_port: int) 
 
     from server import auth, clock
     from server.demo import build_demo, demo_logins
+    from server.demo_inspect import add_inspection_printers, seed_floor_plans
     from server.models import Project
 
     url = current_app.config["DATABASE_URL"]
@@ -108,6 +109,8 @@ def demo(day, run: bool, host: str | None, port: int | None, printer_port: int) 
             click.echo(f"演示项目已创建 / demo project created: {info.counts}")
             pairing = info.pairing_codes
             add_demo_printers(s, info.project_id, printer_port)
+            seed_floor_plans(s, info.project_id, current_app.instance_path)
+            add_inspection_printers(s, info.project_id, printer_port)
         else:
             click.echo(f"演示项目已存在 / demo project already there: {existing.name}")
             pairing = {}

@@ -25,6 +25,7 @@ from datetime import date, time, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from server.demo_inspect import seed_inspect
 from server.demo_reports import seed_reports
 from server.models import (
     Appointment,
@@ -528,6 +529,7 @@ def build_demo(
         session.execute(insert(UnitKeyItem), key_rows)
         counts["unit_key_items"] = len(key_rows)
         counts["report_day_visits"] = seed_reports(session, project, rng).visits
+        counts.update(seed_inspect(session, project, rng))
 
         from server.demo_admin import seed_admin
 

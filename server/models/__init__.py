@@ -30,6 +30,7 @@ from .evidence import (
     VisitDocument,
 )
 from .followup import CaseNote, FollowUpCase, LetterTemplate, UrgingLetter
+from .inspection import InspectionSyncIssue
 from .people import DEVICE_KINDS, ROLES, Device, Staff, StaffSession
 from .plan import Counter, Step, counter_steps
 from .project import Appointment, Building, Owner, Project, Unit, UnitOwner, UnitType
@@ -57,6 +58,7 @@ __all__ = [
     "InspectionCheck",
     "InspectionResult",
     "InspectionRoom",
+    "InspectionSyncIssue",
     "KeyHandover",
     "KeyHandoverItem",
     "KeyItemType",

@@ -223,6 +223,7 @@ class DefectLine:
     room: str  # "主卧"
     item: str  # "墙面"
     description: str  # "空鼓约20cm"
+    where: str | None = None  # pin on the floor plan in words: "平面图左上"
 
 
 @dataclass
@@ -246,7 +247,8 @@ def defect_list_receipt(data: DefectListData, locale: Locale = "zh_CN") -> Recei
     if not data.defects:
         r.text(_t(locale, "no_defects"))
     for i, d in enumerate(data.defects, 1):
-        r.text(f"{i}. {d.room} · {d.item}", bold=True)
+        head = f"{i}. {d.room} · {d.where}" if d.where else f"{i}. {d.room}"
+        r.text(f"{head} · {d.item}", bold=True)
         r.text(f"   {d.description}")
     r.sep()
     r.text(_t(locale, "defect_count", n=len(data.defects)), bold=True)
