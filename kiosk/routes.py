@@ -80,3 +80,5 @@ def api_check_in():
     return ok(
         {**snapshots.visit_status(s, visit), "status_url": status_url(visit.status_token)}, 201
     )
+
+from . import fonts as _fonts  # noqa: E402,F401  (routes on this blueprint)
