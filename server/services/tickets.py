@@ -12,10 +12,17 @@ from . import snapshots
 
 
 def queue_ticket_print(
-    session: Session, visit: Visit, *, status_url: str, device_id: int | None, locale: str = "zh_CN"
+    session: Session,
+    visit: Visit,
+    *,
+    status_url: str,
+    device_id: int | None,
+    locale: str = "zh_CN",
+    counter_id: int | None = None,
 ) -> PrintJob | None:
-    """None when this kiosk has no printer: the ticket on screen is then the ticket."""
-    printer = jobs.printer_for(session, device_id=device_id)
+    """None when this kiosk has no printer: the ticket on screen is then the ticket.
+    `counter_id`: a check-in by staff prints at their counter or the help desk."""
+    printer = jobs.printer_for(session, device_id=device_id, counter_id=counter_id)
     if printer is None:
         return None
     session.flush()
@@ -39,6 +46,7 @@ def queue_ticket_print(
         receipt=ticket_receipt(data, "en" if en else "zh_CN"),
         printer=printer,
         device_id=device_id,
+        counter_id=counter_id,
         visit_id=visit.id,
         now=visit.checked_in_at,
     )
