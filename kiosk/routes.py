@@ -179,4 +179,5 @@ def api_kiosk_check_in():
 
 
 from . import fonts as _fonts  # noqa: E402, F401  (routes on this blueprint)
+from . import notices_routes as _notices_routes  # noqa: E402,F401
 from . import priority_routes as _priority_routes  # noqa: E402,F401

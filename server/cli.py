@@ -142,7 +142,9 @@ def add_demo_printers(s, project_id: int, port: int) -> None:
             )
         )
     for counter in s.scalars(
-        select(Counter).where(Counter.project_id == project_id, Counter.code.in_(("W11", "W12")))
+        select(Counter).where(
+            Counter.project_id == project_id, Counter.code.in_(("W11", "W12", "HELP"))
+        )
     ):
         s.add(
             Printer(
@@ -232,4 +234,12 @@ def _register_optional() -> None:
     main.add_command(fake_printer_command)
 
 
+def _register_kiosk() -> None:
+    from kiosk.cli import notices_command, webfont_command
+
+    main.add_command(notices_command)
+    main.add_command(webfont_command)
+
+
 _register_optional()
+_register_kiosk()

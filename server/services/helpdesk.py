@@ -27,7 +27,5 @@ def printing_counter(session: Session, actor: Actor, project_id: int) -> int | N
     if held is not None:
         return held
     return session.scalar(
-        select(Counter.id).where(
-            Counter.project_id == project_id, Counter.code == HELP_DESK_CODE
-        )
+        select(Counter.id).where(Counter.project_id == project_id, Counter.code == HELP_DESK_CODE)
     )

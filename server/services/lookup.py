@@ -82,19 +82,28 @@ def unit_for_code(session: Session, project: Project, code: str, secret: str | N
 
 
 def unit_pickers(session: Session, project_id: int) -> list[dict[str, Any]]:
-    """Buildings -> entrances -> rooms, for the on-screen pickers (no free text to mistype)."""
+    """Buildings -> entrances -> floors -> rooms, for the on-screen pickers (no free text)."""
     rows = session.execute(
-        select(Building.id, Building.code, Building.name, Unit.entrance, Unit.room)
+        select(Building.id, Building.code, Building.name, Unit.entrance, Unit.floor, Unit.room)
         .join(Unit, Unit.building_id == Building.id)
         .where(Building.project_id == project_id)
         .order_by(Building.sort, Building.id, Unit.entrance, Unit.floor, Unit.room)
     ).all()
     out: dict[int, dict[str, Any]] = {}
-    for bid, code, name, entrance, room in rows:
+    for bid, code, name, entrance, floor, room in rows:
         b = out.setdefault(bid, {"id": bid, "code": code, "name": name, "entrances": {}})
-        b["entrances"].setdefault(entrance, []).append(room)
+        b["entrances"].setdefault(entrance, {}).setdefault(floor, []).append(room)
     return [
-        {**b, "entrances": [{"entrance": e, "rooms": r} for e, r in b["entrances"].items()]}
+        {
+            **b,
+            "entrances": [
+                {
+                    "entrance": e,
+                    "floors": [{"floor": f, "rooms": rooms} for f, rooms in floors.items()],
+                }
+                for e, floors in b["entrances"].items()
+            ],
+        }
         for b in out.values()
     ]
 
@@ -170,9 +179,7 @@ def manual_lookup(
         )
     )
     if unit is None or len(digits) not in (4, 6) or not _digits_match(unit, digits):
-        audit.record(
-            session, actor, LOOKUP_FAILED, "unit", unit.id if unit else None, room=room
-        )
+        audit.record(session, actor, LOOKUP_FAILED, "unit", unit.id if unit else None, room=room)
         session.commit()
         _raise_if_locked(session, actor)
         raise Invalid(
