@@ -8,13 +8,14 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from server import clock
 from server.auth import current_actor, require
 from server.i18n import request_locale
-from server.models import Project
+from server.models import Counter, PrintJob, Project
 from server.printing import worker as print_worker
-from server.services import checkin, kiosk_checkin, lookup, snapshots
+from server.services import checkin, helpdesk, kiosk_checkin, lookup, snapshots
 from server.web import body, db_session, ok, project_id
 
 bp = Blueprint("kiosk", __name__, static_folder="static", static_url_path="/kiosk/static")
@@ -61,7 +62,14 @@ def status_url(token: str) -> str:
 @bp.get("/kiosk/")
 @require("staff", devices=("kiosk",), page=True)
 def page():
-    return render_template("kiosk/index.html")
+    s = db_session()
+    pid = project_id()
+    help_desk = s.scalar(
+        select(Counter).where(Counter.project_id == pid, Counter.code == helpdesk.HELP_DESK_CODE)
+    )
+    return render_template(
+        "kiosk/index.html", project=s.get(Project, pid), help_desk=help_desk
+    )
 
 
 @bp.get("/kiosk/qr.svg")
@@ -173,6 +181,11 @@ def api_kiosk_check_in():
             **snapshots.visit_status(s, visit),
             "status_url": status_url(visit.status_token),
             "again": result.again,
+            # The kiosk says "please take your ticket" only when one is on its way.
+            "printing": s.scalar(
+                select(PrintJob.id).where(PrintJob.visit_id == visit.id, PrintJob.kind == "ticket")
+            )
+            is not None,
         },
         200 if result.again else 201,
     )
