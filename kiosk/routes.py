@@ -67,9 +67,7 @@ def page():
     help_desk = s.scalar(
         select(Counter).where(Counter.project_id == pid, Counter.code == helpdesk.HELP_DESK_CODE)
     )
-    return render_template(
-        "kiosk/index.html", project=s.get(Project, pid), help_desk=help_desk
-    )
+    return render_template("kiosk/index.html", project=s.get(Project, pid), help_desk=help_desk)
 
 
 @bp.get("/kiosk/qr.svg")

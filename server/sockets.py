@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, emit, join_room
-from sqlalchemy import select
 
 from server import realtime as rt
 from server.auth import ROLE_LEVEL, allowed, current_actor
 from server.i18n import request_locale, translate
-from server.models import Counter, Visit
-from server.services import snapshots
+from server.models import Counter
+from server.services import snapshots, status_links
 from server.services.actor import Actor
 from server.web import db_session, project_id
 
@@ -34,7 +33,7 @@ def snapshot_for(view: str, actor: Actor | None, auth: dict) -> tuple[list[str],
     s = db_session()
     if view == "status":
         token = str(auth.get("token") or "")[:100]
-        visit = s.scalar(select(Visit).where(Visit.status_token == token)) if token else None
+        visit = status_links.visit_for_token(s, token)  # today's visit only
         if visit is None:
             _refuse("This ticket link is not valid.")
         return [rt.status_room(token)], {

@@ -172,14 +172,15 @@
 
   // ---- errors ---------------------------------------------------------------------------------
   function showError(err) {
-    byId("err-msg").textContent = err.message;
     const d = err.details || {};
+    // Wrong day: a short headline, then the date on a line of its own (never broken inside).
+    byId("err-msg").textContent = err.code === "wrong_day" ? t("not_today") : err.message;
     const when = byId("err-when");
     const where = byId("err-where");
     // The appointment's date on a line of its own that never breaks inside the date.
     when.classList.toggle("hidden", err.code !== "wrong_day");
     when.textContent = err.code === "wrong_day" ? t("slot", {day: fmtDate(d.day), start: d.start, end: d.end}) : "";
-    const toDesk = ["no_appointment", "unknown_code", "forged_code", "other_project", "lookup_locked", "already_handed_over"].includes(err.code);
+    const toDesk = ["wrong_day", "no_appointment", "unknown_code", "forged_code", "other_project", "lookup_locked", "already_handed_over"].includes(err.code);
     where.classList.toggle("hidden", !(toDesk && cfg.help_where));
     where.textContent = toDesk && cfg.help_where ? t("go_help_desk", {where: cfg.help_where}) : "";
     show("error");

@@ -231,7 +231,13 @@ def visit_status(session: Session, visit: Visit) -> dict[str, Any]:
             "state": current.state,
             "counter": None
             if current.counter is None
-            else {"id": current.counter.id, **_names(current.counter)},
+            else {
+                "id": current.counter.id,
+                **_names(current.counter),
+                # Where the owner goes when called: "售楼处一楼大厅 A区", a building's lobby...
+                "location_zh": current.counter.location_zh,
+                "location_en": current.counter.location_en,
+            },
             "people_ahead": ahead,
             "estimated_wait": wait,
             "recall_count": current.recall_count,
