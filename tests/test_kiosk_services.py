@@ -271,7 +271,7 @@ def test_wrong_digit_streak_locks_the_manual_lookup_of_that_kiosk(ctx, monkeypat
     for i in range(lookup.MAX_WRONG - 1):
         with pytest.raises(Invalid) as exc:
             lookup.manual_lookup(
-                s, project_id=v.project_id, digits=f"{i:04d}", actor=kiosk, **where
+                s, project_id=v.project_id, digits=f"9{i:03d}", actor=kiosk, **where
             )
         assert exc.value.code == "lookup_no_match"
     # A room that does not exist answers exactly like wrong digits (nothing to enumerate).
@@ -324,7 +324,7 @@ def test_a_right_answer_ends_the_streak(ctx):
         for i in range(lookup.MAX_WRONG - 1):
             with pytest.raises(Invalid):
                 lookup.manual_lookup(
-                    s, project_id=v.project_id, digits=f"{i:04d}", actor=kiosk, **where
+                    s, project_id=v.project_id, digits=f"9{i:03d}", actor=kiosk, **where
                 )
         lookup.manual_lookup(s, project_id=v.project_id, digits=right, actor=kiosk, **where)
 
