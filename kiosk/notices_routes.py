@@ -14,6 +14,8 @@ from server.web import db_session, project_id
 
 from .routes import bp
 
+PREVIEW_PAGES = 3  # look at the layout before printing a few hundred pages
+
 
 @bp.app_template_global()
 def signed_notice_code(unit: Unit) -> str:
@@ -43,6 +45,7 @@ def notices_pdf():
         day=day,
         batch=batch,
         secret=current_app.config["SECRET_KEY"],
+        limit=PREVIEW_PAGES if request.args.get("preview") else None,
     )
     name = f"notices-{day.isoformat()}.pdf"
     return Response(

@@ -19,6 +19,7 @@ from . import notice_codes
 
 WEEKDAYS = "一二三四五六日"
 logging.getLogger("fontTools").setLevel(logging.WARNING)  # fpdf2's subsetting chatter
+# One face only: the font ships no bold, and a second ("B") style would embed the subset twice.
 # Always asked for, whatever the project's document list says.
 ALWAYS_BRING = (
     "本通知书（签到时扫描二维码）",
@@ -67,9 +68,16 @@ def _what_to_bring(session: Session, project_id: int) -> list[str]:
 
 
 def notices_pdf(
-    session: Session, *, project_id: int, day: date, secret: str, batch: str | None = None
+    session: Session,
+    *,
+    project_id: int,
+    day: date,
+    secret: str,
+    batch: str | None = None,
+    limit: int | None = None,
 ) -> tuple[bytes, int]:
-    """(PDF, pages). Raises NotFound when no appointment matches."""
+    """(PDF, pages); `limit`: the first pages only (a preview before printing hundreds).
+    Raises NotFound when no appointment matches."""
     project = session.get(Project, project_id)
     stmt = (
         select(Appointment)
@@ -82,6 +90,8 @@ def notices_pdf(
     )
     if batch:
         stmt = stmt.where(Appointment.batch == batch)
+    if limit:
+        stmt = stmt.limit(limit)
     appointments = session.scalars(stmt).all()
     if not appointments:
         raise NotFound("no_notices", "No appointments on that day (or in that batch).")
@@ -103,7 +113,7 @@ def _page(pdf, project: Project, appt: Appointment, code: str, bring: list[str])
     pdf.cell(w, 6, project.name, align="C")
     pdf.set_xy(20, 26)
     pdf.set_text_color(0, 0, 0)
-    pdf.set_font(FONT, "B", size=22)
+    pdf.set_font(FONT, size=22)
     pdf.cell(w, 12, "交房通知书", align="C")
 
     names = "、".join(link.owner.name for link in unit.owners) or "业主"
@@ -137,7 +147,7 @@ def _page(pdf, project: Project, appt: Appointment, code: str, bring: list[str])
         pdf.set_text_color(90, 90, 90)
         pdf.cell(26, 9, label)
         pdf.set_text_color(0, 0, 0)
-        pdf.set_font(FONT, "B", size=14)
+        pdf.set_font(FONT, size=14)
         pdf.multi_cell(w - 26 - 62, 9, value, align="L")
         y = max(y + 11, pdf.get_y() + 2)
 
@@ -151,7 +161,7 @@ def _page(pdf, project: Project, appt: Appointment, code: str, bring: list[str])
     pdf.set_draw_color(200, 200, 200)
     pdf.line(20, y, pdf.w - 20, y)
     pdf.set_xy(20, y + 4)
-    pdf.set_font(FONT, "B", size=13)
+    pdf.set_font(FONT, size=13)
     pdf.cell(w, 8, "请携带")
     pdf.set_font(FONT, size=12)
     pdf.set_y(y + 13)
