@@ -287,3 +287,30 @@ def test_notice_pdf_page_picture(browser, live_server):  # noqa: F811
             timeout=60,
         )
         assert out.with_suffix(".png").stat().st_size > 10_000
+
+
+def test_vendored_qr_decoder_reads_a_signed_notice_code(staff_context, live_server):  # noqa: F811
+    """What the tablet camera path relies on: jsQR decodes the code a notice carries."""
+    code = _signed(live_server, _units_due_today(live_server.db_url, 1)[0][0])
+    page = staff_context.new_page()
+    page.goto(f"{live_server.base}/kiosk/")
+    page.add_script_tag(url=f"{live_server.base}/kiosk/static/vendor/jsQR.js")
+    decoded = page.evaluate(
+        """async (src) => {
+          const img = new Image();
+          img.src = src;
+          await img.decode();
+          const c = document.createElement("canvas");
+          c.width = c.height = 400;
+          const ctx = c.getContext("2d");
+          ctx.fillStyle = "#fff";
+          ctx.fillRect(0, 0, 400, 400);
+          ctx.drawImage(img, 40, 40, 320, 320);
+          const data = ctx.getImageData(0, 0, 400, 400);
+          const found = window.jsQR(data.data, 400, 400);
+          return found && found.data;
+        }""",
+        f"{live_server.base}/kiosk/qr.svg?data={code}",
+    )
+    assert decoded == code
+    page.close()
