@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FONT_DIR = Path(__file__).resolve().parent / "static" / "fonts"
 STATIC_FONT = FONT_DIR / "hd-sans-sc.woff2"
 STATIC_CHARS = FONT_DIR / "hd-sans-sc.chars.txt"
-SOURCE_GLOBS = ("templates/**/*.html", "**/static/*.js", "server/**/*.po", "server/**/*.py")
 SOURCE_DIRS = ("templates", "server", "kiosk", "counter", "display", "admin")
 
 
@@ -97,10 +96,7 @@ def build_static(root: Path = ROOT) -> tuple[int, int]:
 
 
 _lock = threading.Lock()
-
-
-def covered_by_static() -> frozenset[str]:
-    return _static_set()
+_STATIC_SET: frozenset[str] | None = None
 
 
 def _static_set() -> frozenset[str]:
@@ -108,9 +104,6 @@ def _static_set() -> frozenset[str]:
     if _STATIC_SET is None:
         _STATIC_SET = frozenset(STATIC_CHARS.read_text("utf-8"))
     return _STATIC_SET
-
-
-_STATIC_SET: frozenset[str] | None = None
 
 
 def missing_chars(texts: Iterable[str | None]) -> str:
