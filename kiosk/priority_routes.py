@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import render_template
 from pydantic import BaseModel, Field
 
 from server.auth import current_actor, require
@@ -36,3 +37,10 @@ def api_decide_priority(visit_id: int):
         priority_class=data.priority_class,
     )
     return ok({**snapshots.visit_status(s, visit), "priority_class": visit.priority_class})
+
+
+@bp.get("/priority")
+@require("staff", page=True)
+def priority_page():
+    """The help desk's list of priority needs marked at the kiosk, to confirm or decline."""
+    return render_template("kiosk/priority.html")

@@ -314,3 +314,26 @@ def test_vendored_qr_decoder_reads_a_signed_notice_code(staff_context, live_serv
     )
     assert decoded == code
     page.close()
+
+
+def test_staff_confirm_priority_needs_marked_at_the_kiosk(staff_context, live_server):  # noqa: F811
+    from playwright.sync_api import expect
+
+    unit_id = _units_due_today(live_server.db_url, 8)[7][0]
+    kiosk = staff_context.new_page()
+    kiosk.goto(f"{live_server.base}/kiosk/")
+    kiosk.keyboard.type(_signed(live_server, unit_id))
+    kiosk.keyboard.press("Enter")
+    kiosk.click("[data-need=pregnant]")
+    kiosk.click("#c-ok")
+    expect(kiosk.locator("#t-no")).to_have_text(re.compile(r"^A\d{3}$"))
+    ticket_no = kiosk.locator("#t-no").inner_text()
+    kiosk.close()
+
+    desk = staff_context.new_page()
+    desk.goto(f"{live_server.base}/priority")
+    row = desk.locator("#requests tr", has_text=ticket_no)
+    expect(row).to_contain_text("孕妇")
+    row.get_by_role("button", name="确认优先").click()
+    expect(row).to_have_count(0)
+    desk.close()
