@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -337,3 +338,48 @@ def test_staff_confirm_priority_needs_marked_at_the_kiosk(staff_context, live_se
     row.get_by_role("button", name="确认优先").click()
     expect(row).to_have_count(0)
     desk.close()
+
+
+def _y4m_of_qr(text: str, path: Path) -> None:
+    """A fake camera: a still picture of a notice's QR code as a two-frame Y4M video."""
+    import qrcode
+    from PIL import Image
+
+    frame = Image.new("RGB", (640, 480), "white")
+    frame.paste(qrcode.make(text, border=4).convert("RGB").resize((400, 400)), (120, 40))
+    y, cb, cr = frame.convert("YCbCr").split()
+    with path.open("wb") as f:
+        f.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(2):
+            f.write(b"FRAME\n" + y.tobytes())
+            f.write(cb.resize((320, 240)).tobytes() + cr.resize((320, 240)).tobytes())
+
+
+def test_tablet_camera_scans_the_notice(live_server, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    unit_id, room, entrance, building, _floor, _phone = _units_due_today(live_server.db_url, 9)[8]
+    video = tmp_path / "qr.y4m"
+    _y4m_of_qr(_signed(live_server, unit_id), video)
+    camera_args = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + camera_args)
+        try:
+            ctx = b.new_context(viewport={"width": 1080, "height": 1920}, permissions=["camera"])
+            page = ctx.new_page()
+            page.goto(f"{live_server.base}/login")
+            page.fill("#username", STAFF[0])
+            page.fill("#password", STAFF[1])
+            page.click("button[type=submit]")
+            expect(page).to_have_url(f"{live_server.base}/admin/")
+            page.goto(f"{live_server.base}/kiosk/")
+            page.click("#go-camera")
+            expect(page.locator("#c-unit")).to_have_text(
+                f"{building}{entrance}单元{room}", timeout=15_000
+            )
+        finally:
+            b.close()
