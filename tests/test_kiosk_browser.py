@@ -243,6 +243,7 @@ def test_kiosk_screens_in_both_orientations(browser, staff_context, live_server,
         page.wait_for_timeout(300)
         page.screenshot(path=str(ARTIFACTS / f"kiosk-ticket-{shape}-{lang}.png"))
         page.click("#done")
+    page.goto(f"{live_server.base}/kiosk/?lang=zh_CN")  # the language sticks to the session
     page.close()
 
 
@@ -322,7 +323,7 @@ def test_staff_confirm_priority_needs_marked_at_the_kiosk(staff_context, live_se
 
     unit_id = _units_due_today(live_server.db_url, 8)[7][0]
     kiosk = staff_context.new_page()
-    kiosk.goto(f"{live_server.base}/kiosk/")
+    kiosk.goto(f"{live_server.base}/kiosk/?lang=zh_CN")
     kiosk.keyboard.type(_signed(live_server, unit_id))
     kiosk.keyboard.press("Enter")
     kiosk.click("[data-need=pregnant]")
@@ -332,7 +333,7 @@ def test_staff_confirm_priority_needs_marked_at_the_kiosk(staff_context, live_se
     kiosk.close()
 
     desk = staff_context.new_page()
-    desk.goto(f"{live_server.base}/priority")
+    desk.goto(f"{live_server.base}/priority?lang=zh_CN")
     row = desk.locator("#requests tr", has_text=ticket_no)
     expect(row).to_contain_text("孕妇")
     row.get_by_role("button", name="确认优先").click()
@@ -355,8 +356,8 @@ def _y4m_of_qr(text: str, path: Path) -> None:
             f.write(cb.resize((320, 240)).tobytes() + cr.resize((320, 240)).tobytes())
 
 
-def test_tablet_camera_scans_the_notice(live_server, tmp_path):  # noqa: F811
-    from playwright.sync_api import expect, sync_playwright
+def test_tablet_camera_scans_the_notice(browser, live_server, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
 
     unit_id, room, entrance, building, _floor, _phone = _units_due_today(live_server.db_url, 9)[8]
     video = tmp_path / "qr.y4m"
@@ -366,20 +367,20 @@ def test_tablet_camera_scans_the_notice(live_server, tmp_path):  # noqa: F811
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + camera_args)
-        try:
-            ctx = b.new_context(viewport={"width": 1080, "height": 1920}, permissions=["camera"])
-            page = ctx.new_page()
-            page.goto(f"{live_server.base}/login")
-            page.fill("#username", STAFF[0])
-            page.fill("#password", STAFF[1])
-            page.click("button[type=submit]")
-            expect(page).to_have_url(f"{live_server.base}/admin/")
-            page.goto(f"{live_server.base}/kiosk/")
-            page.click("#go-camera")
-            expect(page.locator("#c-unit")).to_have_text(
-                f"{building}{entrance}单元{room}", timeout=15_000
-            )
-        finally:
-            b.close()
+    # A second Chromium with a fake camera, from the same Playwright driver.
+    b = browser.browser_type.launch(executable_path=CHROMIUM, args=ARGS + camera_args)
+    try:
+        ctx = b.new_context(viewport={"width": 1080, "height": 1920}, permissions=["camera"])
+        page = ctx.new_page()
+        page.goto(f"{live_server.base}/login")
+        page.fill("#username", STAFF[0])
+        page.fill("#password", STAFF[1])
+        page.click("button[type=submit]")
+        expect(page).to_have_url(f"{live_server.base}/admin/")
+        page.goto(f"{live_server.base}/kiosk/?lang=zh_CN")
+        page.click("#go-camera")
+        expect(page.locator("#c-unit")).to_have_text(
+            f"{building}{entrance}单元{room}", timeout=15_000
+        )
+    finally:
+        b.close()
