@@ -8,11 +8,14 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
+from server import clock
 from server.auth import current_actor, require
 from server.i18n import request_locale
+from server.models import Counter, PrintJob, Project
 from server.printing import worker as print_worker
-from server.services import checkin, events
+from server.services import checkin, events, helpdesk, kiosk_checkin, lookup, snapshots
 from server.web import body, db_session, ok, project_id
 
 bp = Blueprint("kiosk", __name__, static_folder="static", static_url_path="/kiosk/static")
@@ -20,10 +23,32 @@ bp = Blueprint("kiosk", __name__, static_folder="static", static_url_path="/kios
 
 class CheckInBody(BaseModel):
     code: str = Field(min_length=1, max_length=300)
+    # Staff only: a kiosk sending anything but "normal" is refused (it sends a request instead).
     priority_class: str = Field(
         default="normal", pattern="^(normal|elderly|disabled|pregnant|vip)$"
     )
     agent_name: str | None = Field(default=None, max_length=60)
+
+
+class LookupBody(BaseModel):
+    code: str = Field(min_length=1, max_length=300)
+
+
+class ManualLookupBody(BaseModel):
+    building_id: int = Field(ge=1, le=2**31 - 1)
+    entrance: str = Field(min_length=1, max_length=10)
+    room: str = Field(min_length=1, max_length=10)
+    digits: str = Field(min_length=4, max_length=6, pattern="^[0-9Xx]{4,6}$")
+
+
+class ConfirmBody(BaseModel):
+    confirm: str = Field(min_length=5, max_length=120)
+    party_role: str = Field(default="owner", pattern="^(owner|co_owner|agent)$")
+    priority_requested: str | None = Field(default=None, pattern="^(elderly|disabled|pregnant)$")
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
 
 
 def status_url(token: str) -> str:
@@ -37,7 +62,12 @@ def status_url(token: str) -> str:
 @bp.get("/kiosk/")
 @require("staff", devices=("kiosk",), page=True)
 def page():
-    return render_template("kiosk/index.html")
+    s = db_session()
+    pid = project_id()
+    help_desk = s.scalar(
+        select(Counter).where(Counter.project_id == pid, Counter.code == helpdesk.HELP_DESK_CODE)
+    )
+    return render_template("kiosk/index.html", project=s.get(Project, pid), help_desk=help_desk)
 
 
 @bp.get("/kiosk/qr.svg")
@@ -75,7 +105,89 @@ def api_check_in():
         agent_name=data.agent_name,
         status_url=status_url,
         locale=request_locale(),
+        secret=_secret(),
     )
     print_worker.wake()
     status = events.published(s).statuses[visit.id]  # as just sent to the screens
     return ok({**status, "status_url": status_url(visit.status_token)}, 201)
+
+
+def _preview(unit) -> dict:
+    s = db_session()
+    project = s.get(Project, project_id())
+    data = lookup.preview(s, project, unit, clock.now())
+    return {**data, "confirm": lookup.confirm_token(_secret(), unit.id, current_actor())}
+
+
+@bp.get("/api/kiosk/units")
+@require("staff", devices=("kiosk",))
+def api_units():
+    """Buildings, entrances and rooms for the "no notice" pickers."""
+    return ok({"buildings": lookup.unit_pickers(db_session(), project_id())})
+
+
+@bp.post("/api/kiosk/lookup")
+@require("staff", devices=("kiosk",))
+def api_lookup():
+    """The scanned code -> who would be checked in (nothing is written yet)."""
+    data = body(LookupBody)
+    s = db_session()
+    project = s.get(Project, project_id())
+    unit = lookup.unit_for_code(s, project, checkin.normalise_code(data.code), _secret())
+    return ok(_preview(unit))
+
+
+@bp.post("/api/kiosk/lookup/manual")
+@require("staff", devices=("kiosk",))
+def api_manual_lookup():
+    data = body(ManualLookupBody)
+    unit = lookup.manual_lookup(
+        db_session(),
+        project_id=project_id(),
+        building_id=data.building_id,
+        entrance=data.entrance,
+        room=data.room,
+        digits=data.digits,
+        actor=current_actor(),
+    )
+    return ok(_preview(unit))
+
+
+@bp.post("/api/kiosk/checkin")
+@require("staff", devices=("kiosk",))
+def api_kiosk_check_in():
+    """The confirming tap: a ticket, or the same ticket again when already checked in."""
+    data = body(ConfirmBody)
+    actor = current_actor()
+    unit_id = lookup.read_confirm_token(_secret(), data.confirm, actor)
+    s = db_session()
+    result = kiosk_checkin.check_in_or_reprint(
+        s,
+        project_id=project_id(),
+        unit_id=unit_id,
+        actor=actor,
+        party_role=data.party_role,
+        priority_requested=data.priority_requested,
+        status_url=status_url,
+        locale=request_locale(),
+    )
+    print_worker.wake()
+    visit = result.visit
+    return ok(
+        {
+            **snapshots.visit_status(s, visit),
+            "status_url": status_url(visit.status_token),
+            "again": result.again,
+            # The kiosk says "please take your ticket" only when one is on its way.
+            "printing": s.scalar(
+                select(PrintJob.id).where(PrintJob.visit_id == visit.id, PrintJob.kind == "ticket")
+            )
+            is not None,
+        },
+        200 if result.again else 201,
+    )
+
+
+from . import fonts as _fonts  # noqa: E402, F401  (routes on this blueprint)
+from . import notices_routes as _notices_routes  # noqa: E402,F401
+from . import priority_routes as _priority_routes  # noqa: E402,F401

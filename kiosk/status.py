@@ -6,16 +6,14 @@ from flask import Blueprint, render_template
 
 from server.engine import NotFound
 from server.models import Visit
-from server.services import snapshots
+from server.services import snapshots, status_links
 from server.web import db_session, ok
 
 bp = Blueprint("status", __name__)
 
 
 def _visit(token: str) -> Visit:
-    visit = None
-    if 16 <= len(token) <= 100:
-        visit = snapshots.visit_by_token(db_session(), token)
+    visit = status_links.visit_for_token(db_session(), token)
     if visit is None:
         raise NotFound("bad_status_token", "This ticket link is not valid.")
     return visit
@@ -27,7 +25,9 @@ def page(token: str):
         visit = _visit(token)
     except NotFound:
         return render_template("status/invalid.html"), 404
-    return render_template("status/index.html", token=token, ticket_no=visit.ticket_no)
+    return render_template(
+        "status/index.html", token=token, ticket_no=visit.ticket_no, day=visit.day.isoformat()
+    )
 
 
 @bp.get("/api/status/<token>")

@@ -145,7 +145,9 @@ def add_demo_printers(s, project_id: int, port: int) -> None:
             )
         )
     for counter in s.scalars(
-        select(Counter).where(Counter.project_id == project_id, Counter.code.in_(("W11", "W12")))
+        select(Counter).where(
+            Counter.project_id == project_id, Counter.code.in_(("W11", "W12", "HELP"))
+        )
     ):
         s.add(
             Printer(
@@ -244,9 +246,17 @@ def _register_optional() -> None:
     main.add_command(fake_printer_command)
 
 
+def _register_kiosk() -> None:
+    from kiosk.cli import notices_command, webfont_command
+
+    main.add_command(notices_command)
+    main.add_command(webfont_command)
+
+
 _register_optional()
 
 from server.import_cli import import_command, new_project_command  # noqa: E402  (admin stream)
 
 main.add_command(import_command)
 main.add_command(new_project_command)
+_register_kiosk()

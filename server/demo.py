@@ -26,6 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.demo_inspect import seed_inspect
+from server.demo_kiosk import seed_kiosk
 from server.demo_reports import seed_reports
 from server.models import (
     Appointment,
@@ -530,6 +531,7 @@ def build_demo(
         counts["unit_key_items"] = len(key_rows)
         counts["report_day_visits"] = seed_reports(session, project, rng).visits
         counts.update(seed_inspect(session, project, rng))
+        seed_kiosk(session, project, rng)
 
         from server.demo_admin import seed_admin
 

@@ -26,7 +26,7 @@ from server.auth import ROLE_LEVEL, allowed, current_actor, current_credential
 from server.db import reading
 from server.i18n import request_locale, translate
 from server.models import Counter, Device
-from server.services import snapshots, staff_sessions
+from server.services import snapshots, staff_sessions, status_links
 from server.services.actor import Actor
 from server.web import db_session, project_id
 
@@ -78,7 +78,7 @@ def snapshot_for(view: str, actor: Actor | None, auth: dict) -> tuple[list[str],
     reading(s)  # a snapshot never needs the write lock
     if view == "status":
         token = _token(auth)
-        visit = snapshots.visit_by_token(s, token) if token else None
+        visit = status_links.visit_for_token(s, token)  # today's visit only
         if visit is None:
             _refuse("This ticket link is not valid.")
         return [rt.status_room(token)], {

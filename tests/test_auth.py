@@ -25,6 +25,7 @@ PUBLIC_ENDPOINTS = {
     "status.api_status",
     "static",
     "_favicon",
+    "kiosk.extra_font",  # the web font's second face: the login and status pages need it
 }
 
 

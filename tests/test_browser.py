@@ -207,6 +207,7 @@ def test_check_in_call_and_display(live_server):
             expect(kiosk.locator("#code")).to_be_focused()
             kiosk.keyboard.type(code)
             kiosk.keyboard.press("Enter")
+            kiosk.click("#c-ok")  # "Is this you?": confirmed with one tap
             ticket = kiosk.locator("#t-no")
             expect(ticket).to_have_text(re.compile(r"^[A-Z]\d{3}$"))
             ticket_no = ticket.inner_text()

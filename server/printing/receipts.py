@@ -40,6 +40,7 @@ _T: dict[str, dict[str, str]] = {
         "people": "{n} 人",
         "wait": "预计等候",
         "minutes": "约 {n} 分钟",
+        "soon": "即将轮到您",
         "steps": "办理流程",
         "scan": "请扫码查看排队进度",
         "keep": "请妥善保管本票，叫号时凭号办理",
@@ -73,6 +74,7 @@ _T: dict[str, dict[str, str]] = {
         "people": "{n}",
         "wait": "Est. wait",
         "minutes": "about {n} min",
+        "soon": "Very soon",
         "steps": "Your steps",
         "scan": "Scan to follow your place in the queue",
         "keep": "Keep this ticket; we call you by this number",
@@ -146,7 +148,10 @@ def ticket_receipt(data: TicketData, locale: Locale = "zh_CN") -> Receipt:
     if data.people_ahead is not None:
         r.row(_t(locale, "people_ahead"), _t(locale, "people", n=data.people_ahead))
     if data.estimated_wait_min is not None:
-        r.row(_t(locale, "wait"), _t(locale, "minutes", n=data.estimated_wait_min), bold=True)
+        # Never "about 0 min": nobody ahead means "very soon", not "now".
+        wait = data.estimated_wait_min
+        text = _t(locale, "minutes", n=wait) if wait > 0 else _t(locale, "soon")
+        r.row(_t(locale, "wait"), text, bold=True)
     if data.steps:
         arrow = " → " if locale.startswith("en") else "→"
         r.text(f"{_t(locale, 'steps')}: {arrow.join(data.steps)}")

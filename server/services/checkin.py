@@ -9,37 +9,34 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from server import clock
 from server.db import writing
 from server.engine import (
     Action,
+    Forbidden,
     Invalid,
     NotFound,
     State,
-    VisitStatus,
     fair_queue_time,
     format_ticket,
     priority_rank,
 )
 from server.models import (
-    Appointment,
-    Owner,
     Project,
     Step,
     TicketCounter,
     Unit,
-    UnitOwner,
     Visit,
     VisitStep,
 )
 
-from . import audit, events, tickets
+from . import audit, events, helpdesk, lookup, tickets
 from .actor import Actor
 from .transitions import record
 
-_CODE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+_CODE = re.compile(r"^[A-Za-z0-9_.-]{6,80}$")  # plain notice codes and signed HD1.… codes
 
 
 def normalise_code(raw: str) -> str:
@@ -71,107 +68,87 @@ def next_ticket_seq(session: Session, project_id: int, day, prefix: str) -> int:
     return session.execute(stmt).scalar_one()
 
 
-def find_unit(session: Session, project_id: int, code: str) -> tuple[Unit, Owner | None]:
-    """The unit of a notice code (with its building) and its principal owner, in one query."""
-    first_owner = (
-        select(UnitOwner.owner_id)
-        .where(UnitOwner.unit_id == Unit.id)
-        .order_by(UnitOwner.position)
-        .limit(1)
-        .scalar_subquery()
-    )
-    row = session.execute(
-        select(Unit, Owner)
-        .outerjoin(Owner, Owner.id == first_owner)
-        .where(Unit.project_id == project_id, Unit.notice_code == code)
-        .options(joinedload(Unit.building))
-    ).first()
-    if row is None:
-        raise NotFound(
-            "unknown_code",
-            "This code is not on our list for this project. Please ask a staff member for help.",
-        )
-    return row[0], row[1]
-
-
-def _appointment_for(
-    session: Session, unit: Unit, project: Project, now: datetime
-) -> Appointment | None:
-    appointments = session.scalars(
-        select(Appointment).where(Appointment.unit_id == unit.id).order_by(Appointment.day)
-    ).all()
-    today = now.date()
-    for appt in appointments:
-        if appt.day == today:
-            return appt
-    upcoming = [a for a in appointments if a.day > today]
-    if upcoming:
-        a = upcoming[0]
-        raise Invalid(
-            "wrong_day",
-            "Your appointment is on %(day)s, %(start)s–%(end)s. Please come back then.",
-            day=a.day.isoformat(),
-            start=a.slot_start.strftime("%H:%M"),
-            end=a.slot_end.strftime("%H:%M"),
-        )
-    if not project.walk_in_allowed:
-        raise Invalid(
-            "no_appointment",
-            "There is no appointment for this unit today. Please ask a staff member.",
-        )
-    return None  # missed appointment or none at all: served as a walk-in
+def _unit(
+    session: Session, project: Project, code: str | None, unit_id: int | None, secret: str | None
+) -> Unit:
+    if unit_id is not None:  # found by the kiosk's lookup a moment ago (confirm token)
+        unit = session.get(Unit, unit_id)
+        if unit is None or unit.project_id != project.id:
+            raise NotFound("unknown_unit", "Unknown unit.")
+        return unit
+    return lookup.unit_for_code(session, project, normalise_code(code or ""), secret)
 
 
 def check_in(
     session: Session,
     *,
     project_id: int,
-    code: str,
+    code: str | None = None,
     actor: Actor,
     priority_class: str = "normal",
     agent_name: str | None = None,
     now: datetime | None = None,
     status_url: Callable[[str], str] | None = None,
     locale: str = "zh_CN",
+    unit_id: int | None = None,
+    secret: str | None = None,
+    party_role: str = "owner",
+    priority_requested: str | None = None,
 ) -> Visit:
     """`status_url(token)` gives the owner's status link; with it, the kiosk's printer (if any)
     gets the ticket in the same transaction, so a printed ticket always has a visit and a
-    visit always has its print job.
+    visit always has its print job. `secret` verifies signed notice codes. A device (kiosk)
+    cannot set `priority_class`: it passes the owner's `priority_requested` for staff to confirm.
 
     The ticket number is taken last, just before the inserts and the commit: on PostgreSQL its
     row lock is what every kiosk queues on, so it is held for as short a time as possible."""
     now = now or clock.now()
-    code = normalise_code(code)
+    if actor.device_id is not None and priority_class != "normal":
+        raise Forbidden(
+            "priority_by_device",
+            "A kiosk cannot set a priority. Mark the need and staff will confirm it.",
+        )
+    if party_role not in lookup.PARTY_ROLES or priority_requested not in (
+        None,
+        *lookup.PRIORITY_NEEDS,
+    ):
+        raise Invalid("bad_field", "Invalid value for %(field)s.", field="party_role")
     writing(session)
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound("unknown_project", "Unknown project.")
-    unit, owner = find_unit(session, project_id, code)
-    if unit.handed_over:
-        raise Invalid("already_handed_over", "This unit has already been handed over.")
-    existing = session.scalar(
-        select(Visit.ticket_no).where(
-            Visit.unit_id == unit.id,
-            Visit.day == now.date(),
-            Visit.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
-        )
-    )
-    if existing is not None:
+    unit = _unit(session, project, code, unit_id, secret)
+    found = lookup.arrival(session, project, unit, now)
+    if found.visit is not None:
         raise Invalid(
             "already_checked_in",
             "Already checked in today: your number is %(ticket)s.",
-            ticket=existing,
+            ticket=found.visit.ticket_no,
         )
-    appt = _appointment_for(session, unit, project, now)
+    appt = found.appointment
+    owner = unit.owners[0].owner if unit.owners else None
     steps = session.scalars(
         select(Step).where(Step.project_id == project_id, Step.active).order_by(Step.sort)
     ).all()
     if not steps:
         raise Invalid("no_steps", "No steps are configured for this project.")
-    printer = tickets.printer_for(session, actor.device_id) if status_url is not None else None
+    printer = None
+    counter_id = None
+    if status_url is not None:
+        counter_id = helpdesk.printing_counter(session, actor, project_id)
+        printer = tickets.printer_for(session, actor.device_id, counter_id)
     slot_start = datetime.combine(appt.day, appt.slot_start) if appt else None
     queue_at = fair_queue_time(now, slot_start, timedelta(minutes=project.early_grace_minutes))
     rank = priority_rank(priority_class)
+    if printer is not None:
+        ahead, wait = tickets.estimate(
+            session,
+            project_id=project_id,
+            day=now.date(),
+            step=steps[0],
+            rank=rank,
+            queue_at=queue_at,
+        )
 
     prefix = steps[0].ticket_prefix
     seq = next_ticket_seq(session, project_id, now.date(), prefix)
@@ -184,6 +161,9 @@ def check_in(
         ticket_no=format_ticket(prefix, seq),
         status_token=secrets.token_urlsafe(24),
         priority_class=priority_class,
+        priority_requested=priority_requested,
+        party_role=party_role,
+        walk_in=found.walk_in,
         agent_name=agent_name,
         checked_in_at=now,
         current_step_id=steps[0].id,
@@ -207,6 +187,9 @@ def check_in(
         ticket_no=visit.ticket_no,
         unit_id=unit.id,
         appointment_id=visit.appointment_id,
+        walk_in=visit.walk_in or None,
+        party_role=party_role,
+        priority_requested=priority_requested,
     )
     if printer is not None:
         tickets.queue_ticket_print(
@@ -216,7 +199,10 @@ def check_in(
             project_name=project.name,
             status_url=status_url(visit.status_token),
             device_id=actor.device_id,
+            ahead=ahead,
+            wait=wait,
             locale=locale,
+            counter_id=counter_id,
         )
     session.commit()
     events.visit_changed(session, visit.id)

@@ -281,7 +281,13 @@ def visit_status(
             "state": current.state,
             "counter": None
             if current.counter_id is None
-            else {"id": current.counter.id, **_names(current.counter)},
+            else {
+                "id": current.counter.id,
+                **_names(current.counter),
+                # Where the owner goes when called: "售楼处一楼大厅 A区", a building's lobby...
+                "location_zh": current.counter.location_zh,
+                "location_en": current.counter.location_en,
+            },
             "people_ahead": ahead,
             "estimated_wait": wait,
             "recall_count": current.recall_count,

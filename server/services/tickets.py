@@ -5,19 +5,58 @@ the print worker's job, off the request path."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from sqlalchemy import DateTime, Integer, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from server.engine import OPEN_STATES, State, estimated_wait_minutes, typical_service_minutes
-from server.models import Printer, PrintJob, Visit
+from server.engine import State, estimated_wait_minutes, typical_service_minutes
+from server.models import Printer, PrintJob, Project, Step, Visit, VisitStep
 from server.printing import jobs
 from server.printing.receipts import TicketData, ticket_receipt
 
 from . import service_times, snapshots
 
 
-def printer_for(session: Session, device_id: int | None) -> Printer | None:
-    """None when this kiosk has no printer: the ticket on screen is then the ticket."""
-    return jobs.printer_for(session, device_id=device_id) if device_id is not None else None
+def printer_for(
+    session: Session, device_id: int | None, counter_id: int | None = None
+) -> Printer | None:
+    """None when this kiosk has no printer: the ticket on screen is then the ticket.
+    `counter_id`: a check-in by staff prints at their counter or the help desk."""
+    if device_id is None and counter_id is None:
+        return None
+    return jobs.printer_for(session, device_id=device_id, counter_id=counter_id)
+
+
+def estimate(
+    session: Session,
+    *,
+    project_id: int,
+    day: date,
+    step: Step,
+    rank: int,
+    queue_at: datetime,
+) -> tuple[int, int | None]:
+    """People ahead and minutes to wait for a visit about to join `step`'s queue. Asked before
+    the ticket number is taken, so that PostgreSQL's lock on it is not held for these reads;
+    everyone already waiting with the same (priority, queue time) checked in earlier."""
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(VisitStep)
+        .join(Visit, Visit.id == VisitStep.visit_id)
+        .where(
+            Visit.project_id == project_id,
+            Visit.day == day,
+            VisitStep.step_id == step.id,
+            VisitStep.state == State.WAITING,
+            tuple_(VisitStep.priority_rank, VisitStep.queue_at)
+            <= tuple_(literal(rank, Integer), literal(queue_at, DateTime)),
+        )
+    )
+    measured = service_times.by_step(session, project_id, day).get(step.id, [])
+    minutes = typical_service_minutes(measured, step.default_service_minutes)
+    n_open = snapshots.open_counters(session, project_id, step.id)
+    return ahead, estimated_wait_minutes(ahead, minutes, n_open)
 
 
 def queue_ticket_print(
@@ -28,19 +67,12 @@ def queue_ticket_print(
     project_name: str,
     status_url: str,
     device_id: int | None,
+    ahead: int | None,
+    wait: int | None,
     locale: str = "zh_CN",
+    counter_id: int | None = None,
 ) -> PrintJob:
     en = locale == "en"
-    current = next((s for s in visit.steps if s.state in OPEN_STATES), None)
-    ahead = wait = None
-    if current is not None and current.state == State.WAITING:
-        ahead = snapshots.people_ahead(session, current)
-        measured = service_times.by_step(session, visit.project_id, visit.day)
-        minutes = typical_service_minutes(
-            measured.get(current.step_id, []), current.step.default_service_minutes
-        )
-        n_open = snapshots.open_counters(session, visit.project_id, current.step_id)
-        wait = estimated_wait_minutes(ahead, minutes, n_open)
     todo = [s for s in visit.steps if s.state in (State.WAITING, State.PENDING)]
     data = TicketData(
         project_name=project_name,
@@ -58,6 +90,36 @@ def queue_ticket_print(
         receipt=ticket_receipt(data, "en" if en else "zh_CN"),
         printer=printer,
         device_id=device_id,
+        counter_id=counter_id,
         visit_id=visit.id,
         now=visit.checked_in_at,
+    )
+
+
+def queue_ticket_again(
+    session: Session,
+    visit: Visit,
+    *,
+    status_url: str,
+    device_id: int | None,
+    counter_id: int | None,
+    locale: str = "zh_CN",
+) -> PrintJob | None:
+    """The same ticket printed again (the owner scanned a second time); None without a
+    printer. Not the hot path: the place in the queue is read from the visit's status."""
+    printer = printer_for(session, device_id, counter_id)
+    if printer is None:
+        return None
+    current = snapshots.visit_status(session, visit)["current"] or {}
+    return queue_ticket_print(
+        session,
+        visit,
+        printer=printer,
+        project_name=session.get(Project, visit.project_id).name,
+        status_url=status_url,
+        device_id=device_id,
+        ahead=current.get("people_ahead"),
+        wait=current.get("estimated_wait"),
+        locale=locale,
+        counter_id=counter_id,
     )

@@ -71,6 +71,7 @@
       const err = new Error((data && data.error && data.error.message) || t("server_error"));
       err.code = data && data.error && data.error.code;
       err.status = res.status;
+      err.details = (data && data.error && data.error.details) || {};
       throw err;
     }
     return data;
