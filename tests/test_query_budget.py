@@ -21,12 +21,14 @@ from server.models import Device, Printer
 # 31, recall 39, start 38, complete 38, no-show 36, hold 38, GET queue 8, counter 18, status 11.
 # Inserting several rows into one table is one statement per row on SQLite (ids come back).
 BUDGETS = {
-    "POST /api/checkin (kiosk with printer)": 22,
+    # +1 (stage 2): the unit comes from a signed notice code, its principal owner separately.
+    "POST /api/checkin (kiosk with printer)": 23,
     "POST call-next": 12,
     "POST recall": 12,
     "POST start": 12,
     "POST complete": 18,
-    "POST no-show": 15,
+    # +1 (stage 7): the project's own recall and no-show rules are read.
+    "POST no-show": 16,
     "POST hold": 12,
     "GET /api/queue": 4,
     "GET /api/counters/<id>": 9,

@@ -30,9 +30,9 @@
       fill(box, el("p", {class: "s-big"}, t("finished")), el("p", {}, t("finished_hint")));
       return;
     }
-    if (v.status === "cancelled" || v.status === "out" || !cur) {
+    if (v.status === "cancelled" || v.status === "out" || v.status === "refused" || !cur) {
       box.classList.add("s-now-bad");
-      fill(box, el("p", {class: "s-big"}, t(v.status === "out" ? "out" : "cancelled")));
+      fill(box, el("p", {class: "s-big"}, t(v.status === "out" || v.status === "refused" ? v.status : "cancelled")));
       return;
     }
     const step = name(cur.step);

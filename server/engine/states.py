@@ -46,6 +46,7 @@ class VisitStatus(StrEnum):
     FINISHED = "finished"
     CANCELLED = "cancelled"
     OUT = "out"  # left as a no-show
+    REFUSED = "refused"  # the owner refused the unit at inspection (拒收): a follow-up case
 
 
 OPEN_STATES = frozenset({State.WAITING, State.CALLED, State.SERVING, State.HELD})

@@ -24,10 +24,12 @@ from server.engine import (
     priority_rank,
 )
 from server.models import (
+    Owner,
     Project,
     Step,
     TicketCounter,
     Unit,
+    UnitOwner,
     Visit,
     VisitStep,
 )
@@ -79,6 +81,16 @@ def _unit(
     return lookup.unit_for_code(session, project, normalise_code(code or ""), secret)
 
 
+def principal_owner(session: Session, unit_id: int) -> Owner | None:
+    return session.scalar(
+        select(Owner)
+        .join(UnitOwner, UnitOwner.owner_id == Owner.id)
+        .where(UnitOwner.unit_id == unit_id)
+        .order_by(UnitOwner.position)
+        .limit(1)
+    )
+
+
 def check_in(
     session: Session,
     *,
@@ -126,7 +138,7 @@ def check_in(
             ticket=found.visit.ticket_no,
         )
     appt = found.appointment
-    owner = unit.owners[0].owner if unit.owners else None
+    owner = principal_owner(session, unit.id)
     steps = session.scalars(
         select(Step).where(Step.project_id == project_id, Step.active).order_by(Step.sort)
     ).all()

@@ -337,7 +337,7 @@ def set_priority(
         after=priority_class,
         reason=(reason or "").strip() or None,
     )
-    events.visit_changed(session, visit)
     rt.publish(session, FLOOR_CHANGED, {"visit_id": visit.id}, [rt.SUPERVISOR])
     session.commit()
+    events.visit_changed(session, visit.id)
     return visit

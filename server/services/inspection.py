@@ -777,6 +777,8 @@ def record_outcome(
             _refuse(session, visit, actor, counter_id, reason or "", now)
         _queue_defect_list(session, visit, row, counter_id, printer_locale)
     session.commit()
+    if attention is None and outcome == "refused":
+        events.visit_changed(session, visit.id)  # it left the queue: boards and phones
     return Saved(row, True, attention)
 
 
@@ -805,7 +807,6 @@ def _refuse(
         )
     )
     audit.record(session, actor, "visit.refused", "visit", visit.id, reason=reason)
-    events.visit_changed(session, visit)
 
 
 def _queue_defect_list(
@@ -893,8 +894,8 @@ def take_walk(
         move(session, vs, Action.START, actor, now, counter_id=counter.id)
         vs.started_at = now
         vs.staff_id = actor.staff_id
-        events.visit_changed(session, vs.visit)
         session.commit()
+        events.visit_changed(session, vs.visit_id)
     elif vs.state not in OPEN:
         from server.engine.states import state_word
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server import clock
 from server.engine import DomainError, Invalid, NotFound
@@ -60,7 +60,7 @@ def unit_for_code(session: Session, project: Project, code: str, secret: str | N
                 "other_project",
                 "This handover notice is for another project. Please check the notice or ask a staff member.",
             )
-        unit = session.get(Unit, signed.unit_id)
+        unit = session.get(Unit, signed.unit_id, options=[joinedload(Unit.building)])
         if unit is None or unit.project_id != project.id:
             raise NotFound(
                 "unknown_code",
@@ -68,7 +68,9 @@ def unit_for_code(session: Session, project: Project, code: str, secret: str | N
             )
         return unit
     unit = session.scalar(
-        select(Unit).where(Unit.project_id == project.id, Unit.notice_code == code)
+        select(Unit)
+        .where(Unit.project_id == project.id, Unit.notice_code == code)
+        .options(joinedload(Unit.building))  # the ticket names the unit: 3栋2单元1201
     )
     if unit is None:
         raise NotFound(

@@ -78,6 +78,6 @@ def decide(
         requested=requested,
         priority_class=visit.priority_class,
     )
-    events.visit_changed(session, visit)
     session.commit()
+    events.visit_changed(session, visit.id)
     return visit
