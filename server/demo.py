@@ -26,6 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.auth import hash_token
+from server.demo_display import seed_display
 from server.models import (
     Appointment,
     Building,
@@ -509,6 +510,7 @@ def build_demo(
             )
             pairing_codes[name] = code
         counts["devices"] = len(DEVICES)
+        seed_display(session, project, rng)
 
         session.flush()
 

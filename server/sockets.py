@@ -14,7 +14,7 @@ from server import realtime as rt
 from server.auth import ROLE_LEVEL, allowed, current_actor
 from server.i18n import request_locale, translate
 from server.models import Counter, Visit
-from server.services import snapshots
+from server.services import board, snapshots
 from server.services.actor import Actor
 from server.web import db_session, project_id
 
@@ -47,7 +47,8 @@ def snapshot_for(view: str, actor: Actor | None, auth: dict) -> tuple[list[str],
     if view == "display":
         if not allowed(actor, ("staff",), ("display",)):
             _refuse("You are not allowed to do this.")
-        return [rt.DISPLAY], {"view": "display", **snapshots.display_snapshot(s, pid)}
+        view_ = board.view_for(s, actor.device_id)
+        return view_.rooms, board.board_snapshot(s, pid, view_.filter)
     if view == "counter":
         if not allowed(actor, ("staff",)):
             _refuse("You are not allowed to do this.")

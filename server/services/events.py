@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from server import realtime as rt
 from server.models import Counter, Step, StepTransition, Visit, VisitStep
 
-from . import snapshots
+from . import board, snapshots
 
 
 def visit_changed(
@@ -41,5 +41,7 @@ def visit_changed(
             session,
             rt.TICKET_CALLED,
             payload,
-            [rt.DISPLAY, rt.STAFF, rt.SUPERVISOR, rt.status_room(visit.status_token)],
+            [rt.STAFF, rt.SUPERVISOR, rt.status_room(visit.status_token)],
         )
+        board.publish_call(session, visit.project_id, payload)  # each board only its calls
+    board.visit_changed(session, visit)
