@@ -114,9 +114,11 @@ def _make_clip(lang: str, text: str, out: Path, tmp: Path) -> None:
     )
     # Trim espeak's leading/trailing silence, leave a short breath, normalise, 24 kHz mono.
     subprocess.run(
-        ["sox", str(raw), "-r", "24000", "-c", "1", "-b", "16", str(clean)]
-        + ["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"]
-        + ["pad", "0.02", "0.06", "gain", "-n", "-1"],
+        [
+            *("sox", "-D", str(raw), "-r", "24000", "-c", "1", "-b", "16", str(clean)),
+            *("silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%"),
+            *("reverse", "pad", "0.02", "0.06", "gain", "-n", "-1"),
+        ],
         check=True,
         capture_output=True,
     )
@@ -126,8 +128,10 @@ def _make_clip(lang: str, text: str, out: Path, tmp: Path) -> None:
 def _encode(wav: Path, out: Path) -> None:
     # A fixed serial number: the same input makes the same file (no churn in git).
     subprocess.run(
-        ["opusenc", "--quiet", "--bitrate", str(BITRATE_KBPS), "--serial", "1"]
-        + ["--comment", "title=handover-voice", str(wav), str(out)],
+        [
+            *("opusenc", "--quiet", "--bitrate", str(BITRATE_KBPS), "--serial", "1"),
+            *("--comment", "title=handover-voice", str(wav), str(out)),
+        ],
         check=True,
         capture_output=True,
     )
@@ -137,9 +141,11 @@ def _make_chime(out: Path, tmp: Path) -> None:
     """Two soft tones, high then low (ding-dong), as halls use before a call."""
     wav = tmp / "chime.wav"
     subprocess.run(
-        ["sox", "-n", "-r", "24000", "-c", "1", "-b", "16", str(wav)]
-        + ["synth", "0.45", "sine", "988", "fade", "q", "0.01", "0.45", "0.35", ":"]
-        + ["synth", "0.7", "sine", "784", "fade", "q", "0.01", "0.7", "0.6", "gain", "-n", "-3"],
+        [
+            *("sox", "-D", "-n", "-r", "24000", "-c", "1", "-b", "16", str(wav)),
+            *("synth", "0.45", "sine", "988", "fade", "q", "0.01", "0.45", "0.35", ":"),
+            *("synth", "0.7", "sine", "784", "fade", "q", "0.01", "0.7", "0.6", "gain", "-n", "-3"),
+        ],
         check=True,
         capture_output=True,
     )
@@ -153,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     missing = [t for t in ("espeak-ng", "sox", "opusenc") if shutil.which(t) is None]
     if missing:
-        print("需要 / needs: apt-get install espeak-ng sox opus-tools  (missing: %s)" % missing)
+        print(f"需要 / needs: apt-get install espeak-ng sox opus-tools  (missing: {missing})")
         return 2
     steps, counters = _demo_names()
     if args.database_url:

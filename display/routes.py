@@ -109,4 +109,6 @@ def api_board_filter(device_id: int):
         voice_en=data.voice_en,
         actor=auth.current_actor(),
     )
-    return ok({"id": device.id, "filter": board.BoardFilter.from_settings(device.settings).as_dict()})
+    return ok(
+        {"id": device.id, "filter": board.BoardFilter.from_settings(device.settings).as_dict()}
+    )

@@ -105,7 +105,8 @@ def board_snapshot(
     """The full board on (re)connect: only the calls and steps this board shows."""
     day = day or clock.today()
     project = session.get(Project, project_id)
-    steps = snapshots.step_waits(session, project_id, day)
+    queue = snapshots.queue_state(session, project_id, day)
+    steps = queue["steps"]
     if flt.steps:
         steps = [s for s in steps if s["code"] in flt.steps]
     calls = [
@@ -123,6 +124,7 @@ def board_snapshot(
         "device_id": flt.device_id,
         "filter": flt.as_dict(),
         "steps": steps,
+        "counters": queue["counters"],
         "calls": calls,
         "progress": progress(session, project_id, day),
         "notices": notices.active_notices(session, project_id),

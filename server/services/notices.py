@@ -84,7 +84,13 @@ def publish_notice(
     session.add(notice)
     session.flush()
     audit.record(
-        session, actor, "notice.publish", "notice", notice.id, text_zh=notice.text_zh, minutes=minutes
+        session,
+        actor,
+        "notice.publish",
+        "notice",
+        notice.id,
+        text_zh=notice.text_zh,
+        minutes=minutes,
     )
     _announce(session, project_id)
     session.commit()
@@ -107,7 +113,10 @@ def recent_notices(session: Session, project_id: int, limit: int = 30) -> list[d
     """For the supervisor's page: active and ended ones, newest first."""
     now = clock.now()
     rows = session.scalars(
-        select(Notice).where(Notice.project_id == project_id).order_by(Notice.id.desc()).limit(limit)
+        select(Notice)
+        .where(Notice.project_id == project_id)
+        .order_by(Notice.id.desc())
+        .limit(limit)
     ).all()
     return [
         {
