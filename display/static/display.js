@@ -65,17 +65,30 @@
       c.recall ? el("span", {class: "d-r-recall"}, t("recall")) : null);
   }
 
-  /** As many rows as fit the panel, never half a row: measured, not guessed. */
+  /** As many rows as fit the panel, never half a row: measured, not guessed. The count is
+   * measured once per panel size (a forced layout per call would slow a weak TV box). */
+  let recentFit = null;
+
+  function measureRecent(list, sample) {
+    fill(list, recentRow(sample));
+    const rowH = list.firstChild.getBoundingClientRect().height;
+    const panel = list.parentElement;
+    const avail = panel.getBoundingClientRect().bottom - list.getBoundingClientRect().top -
+      parseFloat(getComputedStyle(panel).paddingBottom || 0);
+    return rowH > 0 ? Math.max(0, Math.floor((avail + 0.5) / rowH)) : 0;
+  }
+
   function renderRecent() {
     const list = byId("recent");
     const calls = state.shown.slice(nowSlots());
     if (!calls.length) { fill(list); return; }
-    fill(list, recentRow(calls[0]));
-    const rowH = list.firstChild.getBoundingClientRect().height;
-    const avail = list.parentElement.getBoundingClientRect().bottom - list.getBoundingClientRect().top
-      - parseFloat(getComputedStyle(list.parentElement).paddingBottom || 0);
-    const fit = rowH > 0 ? Math.max(0, Math.floor((avail + 0.5) / rowH)) : 0;
-    fill(list, calls.slice(0, fit).map(recentRow));
+    if (recentFit === null) recentFit = measureRecent(list, calls[0]);
+    fill(list, calls.slice(0, recentFit).map(recentRow));
+  }
+
+  function refitRecent() {
+    recentFit = null;
+    renderRecent();
   }
 
   function renderWaits() {
@@ -148,7 +161,8 @@
     }
     // Each call stays highlighted long enough to be read, spoken or not.
     const rest = 3000 / state.speed - (Date.now() - t0);
-    if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+    if (rest >= 1) await new Promise((r) => setTimeout(r, rest));
+    else await null; // a replayed day: no timer, still one call after another
     state.current = null;
     renderNow();
     pump();
@@ -224,9 +238,10 @@
   let lastRecentH = 0;
   new ResizeObserver(() => {
     const h = Math.round(byId("recent").parentElement.getBoundingClientRect().height);
-    if (h !== lastRecentH) { lastRecentH = h; renderRecent(); }
+    if (h !== lastRecentH) { lastRecentH = h; refitRecent(); }
   }).observe(byId("recent").parentElement);
-  window.addEventListener("resize", () => renderNow());
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(refitRecent);
+  window.addEventListener("resize", () => { renderNow(); refitRecent(); });
 
   tick();
   setInterval(everyMinute, 15000);
