@@ -42,13 +42,17 @@
       el("span", {class: "d-now-arrow", "aria-hidden": "true"}, t("arrow")),
       el("span", {class: "d-now-where"},
         el("span", {class: "d-now-counter"}, name(c.counter)),
-        el("span", {class: "d-now-step"}, name(c.step))),
-      c.recall ? el("span", {class: "d-recall"}, t("recall")) : null);
+        el("span", {class: "d-now-step"},
+          c.recall ? el("span", {class: "d-recall"}, t("recall")) : null, name(c.step))));
   }
 
+  let idle = false;
+
   function renderNow() {
-    const idle = !state.current && !state.pending.length &&
+    const wasIdle = idle;
+    idle = !state.current && !state.pending.length &&
       (!state.shown.length || Date.now() - state.lastCallAt > IDLE_MS);
+    if (idle !== wasIdle) setTimeout(renderRecent, 0); // the idle view lists every recent call
     document.body.classList.toggle("is-idle", idle);
     byId("idle").classList.toggle("hidden", !idle);
     byId("now").classList.toggle("hidden", idle);
@@ -80,7 +84,7 @@
 
   function renderRecent() {
     const list = byId("recent");
-    const calls = state.shown.slice(nowSlots());
+    const calls = state.shown.slice(idle ? 0 : nowSlots());
     if (!calls.length) { fill(list); return; }
     if (recentFit === null) recentFit = measureRecent(list, calls[0]);
     fill(list, calls.slice(0, recentFit).map(recentRow));
@@ -257,6 +261,6 @@
     receive(event, payload) { handlers[event](payload); },
     setSpeed(x) { state.speed = x; },
     plan: (c) => Voice.plan(c, {en: state.filter.voice_en}),
-    get idle() { return document.body.classList.contains("is-idle"); },
+    get idle() { return idle; },
   };
 })();
