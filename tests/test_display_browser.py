@@ -9,6 +9,7 @@ Chromium runs with --autoplay-policy=no-user-gesture-required, as the board's ki
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -65,14 +66,10 @@ class BoardServer:
         if self.proc is None:
             return
         os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)  # a worker still holding websockets
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=5)
         self.proc = None
 

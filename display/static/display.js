@@ -173,7 +173,10 @@
   }
 
   // ---- events ----
-  function onSnapshot(s, info) {
+  let snapshots = 0;
+
+  function onSnapshot(s) {
+    const reconnected = snapshots++ > 0; // the first one on page load announces nothing
     if (s.project) {
       byId("project").textContent = cfg.locale === "en" ? s.project.name_en || s.project.name : s.project.name;
     }
@@ -183,7 +186,7 @@
     state.steps = s.steps || [];
     state.notices = s.notices || [];
     const calls = s.calls || []; // newest first
-    if (info && info.reconnected) {
+    if (reconnected) {
       // Calls made while we were away: announce the recent ones, list the rest.
       const now = serverNow();
       const missed = calls.filter((c) => !known(c.id) && now - venueTime(c.at) < MISSED_MS);
