@@ -132,6 +132,22 @@ def test_a_recall_reaches_the_filtered_board_marked_as_recall(
     assert [(c["ticket_no"], c["recall"]) for c in calls] == [("A001", False), ("A001", True)]
 
 
+def test_a_board_whose_filter_changes_is_told_to_reconnect(
+    app, venue, connect, admin_client, staff_client
+):
+    r = admin_client.post("/api/devices", json={"kind": "display", "name": "大厅屏幕"})
+    device = r.get_json()
+    tv = app.test_client()
+    assert tv.get(f"/pair/{device['pairing_code']}").status_code == 302
+    sc = connect(tv, view="display")
+    assert received(sc)[0][1]["device_id"] == device["id"]
+    r = admin_client.put(f"/api/display/devices/{device['id']}/filter", json={"steps": ["keys"]})
+    assert r.status_code == 200
+    assert named(received(sc), "board_settings") == [{"device_id": device["id"]}]
+    again = connect(tv, view="display")  # what the board does on that event
+    assert received(again)[0][1]["filter"]["steps"] == ["keys"]
+
+
 def test_the_board_filter_is_set_by_an_admin_only_and_checked(app, venue, admin_client):
     r = admin_client.post("/api/devices", json={"kind": "display", "name": "验房区屏幕"})
     device_id = r.get_json()["id"]

@@ -302,6 +302,14 @@ def test_a_burst_of_ten_calls_is_shown_and_announced_in_order(server, staff):
         calls,
     )
     assert seen <= 1
+    # English after Mandarin when the board asks for it: every clip from the manifest.
+    from display.voice import load_manifest
+
+    en = load_manifest()["en"]
+    plan_en = board.evaluate("c => BoardVoice.plan(c, {en: true})", calls[3])  # 验房员8组
+    tail = ("Number", "A", "5", "0", "3", "please go to", "Inspection team 8", "for", "Inspection")
+    assert plan_en[-len(tail) :] == [VOICE_BASE + en[w] for w in tail]
+    assert all(u.startswith(VOICE_BASE) for u in plan_en)
     log = wait_for_log(board, 10)
     assert [e["ticket"] for e in log] == [c["ticket_no"] for c in calls]
     board.wait_for_function("__seen.length >= 10")

@@ -131,8 +131,9 @@ def board_snapshot(
     }
 
 
-def call_rooms(session: Session, project_id: int, step_code: str, area: str | None) -> list[str]:
+def call_rooms(session: Session, project_id: int, call: dict[str, Any]) -> list[str]:
     """The boards that show this call: unfiltered ones, and filtered ones that match it."""
+    step_code, area = call["step"]["code"], call["counter"]["area"]
     rooms = [ALL_CALLS]
     devices = session.execute(
         select(Device.id, Device.settings).where(
@@ -147,12 +148,6 @@ def call_rooms(session: Session, project_id: int, step_code: str, area: str | No
         if flt.filtered and flt.matches(step_code, area):
             rooms.append(device_room(device_id))
     return rooms
-
-
-def publish_call(session: Session, project_id: int, payload: dict[str, Any]) -> None:
-    """A call (or recall) to the boards that show it; called by services.events."""
-    rooms = call_rooms(session, project_id, payload["step"]["code"], payload["counter"]["area"])
-    rt.publish(session, rt.TICKET_CALLED, payload, rooms)
 
 
 def visit_changed(session: Session, visit: Visit) -> None:

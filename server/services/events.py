@@ -41,7 +41,12 @@ def visit_changed(
             session,
             rt.TICKET_CALLED,
             payload,
-            [rt.STAFF, rt.SUPERVISOR, rt.status_room(visit.status_token)],
+            # Each board gets only the calls it shows (its filter): board.call_rooms.
+            [
+                *board.call_rooms(session, visit.project_id, payload),
+                rt.STAFF,
+                rt.SUPERVISOR,
+                rt.status_room(visit.status_token),
+            ],
         )
-        board.publish_call(session, visit.project_id, payload)  # each board only its calls
     board.visit_changed(session, visit)
