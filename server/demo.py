@@ -25,6 +25,7 @@ from datetime import date, time, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from server.demo_display import seed_display
 from server.demo_inspect import seed_inspect
 from server.demo_kiosk import seed_kiosk
 from server.demo_reports import seed_reports
@@ -512,6 +513,7 @@ def build_demo(
             )
             pairing_codes[name] = code
         counts["devices"] = len(DEVICES)
+        seed_display(session, project, rng)
 
         session.flush()
 

@@ -26,7 +26,7 @@ from server.auth import ROLE_LEVEL, allowed, current_actor, current_credential
 from server.db import reading
 from server.i18n import request_locale, translate
 from server.models import Counter, Device
-from server.services import snapshots, staff_sessions, status_links
+from server.services import board, snapshots, staff_sessions, status_links
 from server.services.actor import Actor
 from server.web import db_session, project_id
 
@@ -91,7 +91,8 @@ def snapshot_for(view: str, actor: Actor | None, auth: dict) -> tuple[list[str],
     if view == "display":
         if not allowed(actor, ("staff",), ("display",)):
             _refuse("You are not allowed to do this.")
-        return [rt.DISPLAY], {"view": "display", **snapshots.display_snapshot(s, pid)}
+        view_ = board.view_for(s, actor.device_id)
+        return view_.rooms, board.board_snapshot(s, pid, view_.filter)
     if view == "counter":
         if not allowed(actor, ("staff",)):
             _refuse("You are not allowed to do this.")

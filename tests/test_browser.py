@@ -232,10 +232,10 @@ def test_check_in_call_and_display(live_server):
             counter.screenshot(path=str(ARTIFACTS / "counter-called.png"))
 
             # The display shows the call within a few seconds, by itself.
-            expect(display.locator("#latest .d-call-ticket")).to_contain_text(
+            expect(display.locator("#now .d-now-ticket").first).to_contain_text(
                 ticket_no, timeout=5_000
             )
-            expect(display.locator("#latest .d-call-where")).to_contain_text("资料审核")
+            expect(display.locator("#now .d-now-row").first).to_contain_text("资料审核")
             assert display.evaluate("window.__notReloaded") is True
             display.wait_for_timeout(3500)  # let the flash animation end before the picture
             display.screenshot(path=str(ARTIFACTS / "display-called.png"))

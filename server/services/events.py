@@ -18,7 +18,7 @@ from server import realtime as rt
 from server.db import reading
 from server.models import Counter, Step, StepTransition
 
-from . import snapshots
+from . import board, snapshots
 
 _PUBLISHED = "handover_published"
 
@@ -55,10 +55,17 @@ def visit_changed(
             session,
             rt.TICKET_CALLED,
             payload,
-            [rt.DISPLAY, rt.STAFF, rt.SUPERVISOR, rt.status_room(visit.status_token)],
+            # Each board gets only the calls it shows (its filter): board.call_rooms.
+            [
+                *board.call_rooms(session, visit.project_id, payload),
+                rt.STAFF,
+                rt.SUPERVISOR,
+                rt.status_room(visit.status_token),
+            ],
         )
     rt.publish(session, rt.VISIT_UPDATED, status, [rt.status_room(visit.status_token), rt.STAFF])
     rt.publish(session, rt.QUEUE_CHANGED, queue, [rt.DISPLAY, rt.STAFF, rt.SUPERVISOR])
+    board.visit_changed(session, visit)
     session.commit()  # ends the read transaction: the events leave now
     done = session.info[_PUBLISHED] = Published(queue=queue, statuses={visit.id: status})
     return done
