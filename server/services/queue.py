@@ -20,8 +20,9 @@ from server.engine import (
 )
 from server.models import Counter, Step, Unit, Visit, VisitStep
 
-from . import audit, events
+from . import audit, counter_events, events, requirements
 from .actor import Actor
+from .counter_desk import ensure_holder, is_supervisor
 from .settings import QueueSettings
 from .transitions import move
 
@@ -52,9 +53,13 @@ def current_at_counter(session: Session, counter_id: int) -> VisitStep | None:
     )
 
 
-def _at_counter(session: Session, visit_step_id: int, counter_id: int) -> tuple[Counter, VisitStep]:
-    """The counter and the ticket it acts on; refuses a ticket another counter called."""
+def _at_counter(
+    session: Session, visit_step_id: int, counter_id: int, actor: Actor
+) -> tuple[Counter, VisitStep]:
+    """The counter and the ticket it acts on; refuses a ticket another counter called, and a
+    staff member who does not hold the counter."""
     counter = get_counter(session, counter_id)
+    ensure_holder(session, counter, actor)
     vs = get_visit_step(session, visit_step_id)
     if vs.counter_id != counter.id:
         raise Forbidden("not_your_ticket", "This ticket was called by another counter.")
@@ -83,6 +88,7 @@ def call_next(
     """
     now = now or clock.now()
     counter = get_counter(session, counter_id, lock=True)
+    ensure_holder(session, counter, actor)
     if not counter.is_open:
         raise Invalid("counter_closed", "This counter is closed. Open it first.")
     step_ids = [s.id for s in counter.steps]
@@ -135,7 +141,7 @@ def recall(
     session: Session, *, visit_step_id: int, counter_id: int, actor: Actor, now=None
 ) -> VisitStep:
     now = now or clock.now()
-    counter, vs = _at_counter(session, visit_step_id, counter_id)
+    counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
     move(session, vs, Action.RECALL, actor, now, counter_id=counter.id)
     vs.recall_count += 1
     vs.called_at = now
@@ -155,7 +161,7 @@ def no_show(
 ) -> VisitStep:
     """The owner did not come: back to the end of the queue, or out once recalls are used up."""
     now = now or clock.now()
-    counter, vs = _at_counter(session, visit_step_id, counter_id)
+    counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
     if vs.state != State.CALLED.value:
         move(session, vs, Action.NO_SHOW_REQUEUE, actor, now)  # raises the clear refusal
     action = no_show_action(vs.recall_count, settings.max_recalls, settings.no_show_policy)
@@ -181,7 +187,7 @@ def start(
     session: Session, *, visit_step_id: int, counter_id: int, actor: Actor, now=None
 ) -> VisitStep:
     now = now or clock.now()
-    counter, vs = _at_counter(session, visit_step_id, counter_id)
+    counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
     move(session, vs, Action.START, actor, now, counter_id=counter.id)
     vs.started_at = now
     vs.staff_id = actor.staff_id
@@ -213,20 +219,61 @@ def _advance(session: Session, visit: Visit, actor: Actor, now: datetime) -> Non
 
 
 def complete(
-    session: Session, *, visit_step_id: int, counter_id: int, actor: Actor, now=None
+    session: Session,
+    *,
+    visit_step_id: int,
+    counter_id: int,
+    actor: Actor,
+    override_reason: str | None = None,
+    now=None,
 ) -> VisitStep:
+    """Refused while the step's panel says something required is missing, unless a
+    supervisor overrides with a reason (logged with what was missing)."""
     now = now or clock.now()
-    counter, vs = _at_counter(session, visit_step_id, counter_id)
+    counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
     _require_serves(counter, vs.step_id)
+    if vs.state not in OPEN:
+        move(session, vs, Action.COMPLETE, actor, now)  # raises the clear refusal
+    gaps = requirements.missing(session, vs)
+    override_reason = (override_reason or "").strip() or None
+    if gaps and override_reason is None:
+        raise Invalid(
+            "step_incomplete",
+            "Cannot complete yet, still missing: %(what)s",
+            what="、".join(g["text_zh"] for g in gaps),
+        )
+    if gaps:
+        if not is_supervisor(actor):
+            raise Forbidden("supervisor_only", "Only a supervisor can do this.")
+        audit.record(
+            session,
+            actor,
+            "step.override_complete",
+            "visit_step",
+            vs.id,
+            visit_id=vs.visit_id,
+            reason=override_reason,
+            missing=[g["text_zh"] for g in gaps],
+        )
     if vs.state == State.CALLED.value:
-        # Serving began the moment the owner sat down; a counter that skips "start" still
-        # produces a service time.
-        move(session, vs, Action.START, actor, now, counter_id=counter.id)
-        vs.started_at = now
-    move(session, vs, Action.COMPLETE, actor, now, counter_id=counter.id)
+        # Completed without "start": serving began when the owner was called, so the service
+        # time is counted from the call, and the start is marked as implicit.
+        started = vs.called_at or now
+        move(
+            session,
+            vs,
+            Action.START,
+            actor,
+            started,
+            counter_id=counter.id,
+            reason="implicit start (completed from called)",
+        )
+        vs.started_at = started
+    move(session, vs, Action.COMPLETE, actor, now, counter_id=counter.id, reason=override_reason)
     vs.finished_at = now
     _advance(session, vs.visit, actor, now)
     events.visit_changed(session, vs.visit)
+    counter_events.counter_changed(session, counter.id)
     session.commit()
     return vs
 
@@ -241,7 +288,7 @@ def hold(
     now=None,
 ) -> VisitStep:
     now = now or clock.now()
-    counter, vs = _at_counter(session, visit_step_id, counter_id)
+    counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
     move(session, vs, Action.HOLD, actor, now, counter_id=counter.id, reason=reason)
     vs.note = reason
     events.visit_changed(session, vs.visit)
@@ -314,6 +361,18 @@ def transfer(
     target.counter_id = None
     visit.current_step_id = target.step_id
     events.visit_changed(session, visit)
+    counter_events.ticket_transferred(
+        session,
+        {
+            "visit_id": visit.id,
+            "ticket_no": visit.ticket_no,
+            "unit": visit.unit.label,
+            "to_step": {"code": target_step.code, "name_zh": target_step.name_zh,
+                        "name_en": target_step.name_en},
+            "reason": reason,
+        },
+        target_step.id,
+    )
     session.commit()
     return visit
 
