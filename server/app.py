@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
-from server import clock, i18n, realtime, sockets
+from server import clock, error_pages, i18n, realtime, sockets
 from server.config import default_instance_path, load_config
 from server.db import Database
 from server.engine import DomainError
@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from admin.printing import bp as admin_printing_bp
     from admin.routes import bp as admin_bp
+    from counter.panels import bp as counter_panels_bp
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
     from kiosk.routes import bp as kiosk_bp
@@ -60,6 +61,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for bp in (kiosk_bp, status_bp, counter_bp, display_bp, admin_bp, admin_printing_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(counter_panels_bp)
+    error_pages.init_app(app)
 
     @app.get("/favicon.ico")
     def _favicon():

@@ -26,6 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.auth import hash_token
+from server.demo_counter import seed_counter
 from server.models import (
     Appointment,
     Building,
@@ -526,6 +527,7 @@ def build_demo(
                 )
         session.execute(insert(UnitKeyItem), key_rows)
         counts["unit_key_items"] = len(key_rows)
+        counts.update(seed_counter(session, project, rng))
 
         session.commit()
     except BaseException:

@@ -96,9 +96,7 @@ def leave(session: Session, counter: Counter, actor: Actor) -> Counter:
         return counter
     if counter.staff_id != actor.staff_id and not is_supervisor(actor):
         raise Forbidden("not_your_counter", "You do not hold this counter.")
-    audit.record(
-        session, actor, "counter.leave", "counter", counter.id, staff_id=counter.staff_id
-    )
+    audit.record(session, actor, "counter.leave", "counter", counter.id, staff_id=counter.staff_id)
     counter.staff_id = None
     counter.staffed_since = None
     _announce(session, counter)

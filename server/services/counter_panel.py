@@ -59,8 +59,12 @@ def _frame(session: Session, vs: VisitStep) -> dict[str, Any]:
         "visit_step_id": vs.id,
         "ticket_no": visit.ticket_no,
         "state": vs.state,
-        "step": {"code": vs.step.code, "kind": vs.step.kind, "name_zh": vs.step.name_zh,
-                 "name_en": vs.step.name_en},
+        "step": {
+            "code": vs.step.code,
+            "kind": vs.step.kind,
+            "name_zh": vs.step.name_zh,
+            "name_en": vs.step.name_en,
+        },
         "unit": visit.unit.label,
         "unit_en": visit.unit.label_en,
         "area_m2": visit.unit.area_m2,
@@ -74,19 +78,34 @@ def _frame(session: Session, vs: VisitStep) -> dict[str, Any]:
         "priority_requested": visit.priority_requested,
         "walk_in": visit.walk_in,
         "steps": [
-            {"code": s.step.code, "name_zh": s.step.name_zh, "name_en": s.step.name_en,
-             "state": s.state, "required": s.step.required}
+            {
+                "code": s.step.code,
+                "name_zh": s.step.name_zh,
+                "name_en": s.step.name_en,
+                "state": s.state,
+                "required": s.step.required,
+            }
             for s in visit.steps
         ],
         "holds": [
-            {"step_zh": st.name_zh, "step_en": st.name_en, "reason": t.reason,
-             "at": t.at.isoformat(timespec="seconds")}
+            {
+                "step_zh": st.name_zh,
+                "step_en": st.name_en,
+                "reason": t.reason,
+                "at": t.at.isoformat(timespec="seconds"),
+            }
             for t, st in holds
         ],
         "requests": [request_payload(session, r) for r in requests],
         "known_issues": [
-            {"id": k.id, "room": k.room_code, "description": k.description, "status": k.status,
-             "source": k.source, "response": r.topic if r else None}
+            {
+                "id": k.id,
+                "room": k.room_code,
+                "description": k.description,
+                "status": k.status,
+                "source": k.source,
+                "response": r.topic if r else None,
+            }
             for k, r in issues
         ],
     }
@@ -109,7 +128,8 @@ def panel_for(session: Session, counter: Counter) -> dict[str, Any]:
         "steps": [
             {"code": s.code, "name_zh": s.name_zh, "name_en": s.name_en}
             for s in session.scalars(
-                select(Step).where(Step.project_id == counter.project_id, Step.active)
+                select(Step)
+                .where(Step.project_id == counter.project_id, Step.active)
                 .order_by(Step.sort)
             )
         ],

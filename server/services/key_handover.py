@@ -116,7 +116,12 @@ def panel(session: Session, vs: VisitStep) -> dict[str, Any]:
             for k in key_set(session, visit.unit_id)
         ],
         "meters": [
-            {"meter_type_id": m.id, "name_zh": m.name_zh, "name_en": m.name_en, "unit": m.unit_label}
+            {
+                "meter_type_id": m.id,
+                "name_zh": m.name_zh,
+                "name_en": m.name_en,
+                "unit": m.unit_label,
+            }
             for m in meter_types(session, visit.project_id)
         ],
         "handover": None
@@ -132,7 +137,11 @@ def panel(session: Session, vs: VisitStep) -> dict[str, Any]:
                 for i in done.items
             ],
             "readings": [
-                {"meter_type_id": r.meter_type_id, "meter_no": r.meter_no, "reading": str(r.reading)}
+                {
+                    "meter_type_id": r.meter_type_id,
+                    "meter_no": r.meter_no,
+                    "reading": str(r.reading),
+                }
                 for r in done.readings
             ],
         },
@@ -193,7 +202,9 @@ def hand_over(
         try:
             handed = int(got.get("handed"))
         except (TypeError, ValueError):
-            raise Invalid("count_every_key", "Count and confirm every item of the key set.") from None
+            raise Invalid(
+                "count_every_key", "Count and confirm every item of the key set."
+            ) from None
         if handed < 0 or handed > k.quantity:
             raise Invalid(
                 "bad_key_count",

@@ -367,8 +367,11 @@ def transfer(
             "visit_id": visit.id,
             "ticket_no": visit.ticket_no,
             "unit": visit.unit.label,
-            "to_step": {"code": target_step.code, "name_zh": target_step.name_zh,
-                        "name_en": target_step.name_en},
+            "to_step": {
+                "code": target_step.code,
+                "name_zh": target_step.name_zh,
+                "name_en": target_step.name_en,
+            },
             "reason": reason,
         },
         target_step.id,

@@ -71,7 +71,9 @@ def publish(
             select(StandardResponse.id).where(StandardResponse.supersedes_id == old.id)
         )
         if newer is not None:
-            raise Invalid("response_already_edited", "This response was edited already; edit the newest one.")
+            raise Invalid(
+                "response_already_edited", "This response was edited already; edit the newest one."
+            )
     row = StandardResponse(
         project_id=project_id,
         topic=topic[:100],
