@@ -79,6 +79,12 @@ def seed_counter(session: Session, project: Project, rng: random.Random) -> dict
         .where(DocumentType.project_id == pid, DocumentType.code == "id_card")
         .values(per_owner=True)
     )
+    # Every owner signs the agreements and the acceptance form.
+    session.execute(
+        update(DocumentType)
+        .where(DocumentType.project_id == pid, DocumentType.needs_signature.is_(True))
+        .values(per_owner=True)
+    )
     session.execute(
         update(DocumentType)
         .where(DocumentType.project_id == pid, DocumentType.code == "power_of_attorney")
