@@ -99,12 +99,12 @@
         el("div", {class: "p-wide"}, el("dt", {}, t("steps")), el("dd", {class: "p-steps"},
           v.steps.map((s) => el("span", {class: "p-step p-step-" + s.state}, name(s), " ",
             el("small", {}, t("state_" + s.state)))))),
-        el("div", {class: "p-wide"}, el("dt", {}, t("holds")), el("dd", {},
+        el("div", {}, el("dt", {}, t("holds")), el("dd", {},
           list(v.holds, (h) => [(cfg.locale === "en" ? h.step_en : h.step_zh) + " " + h.at.slice(11, 16) + " · ", h.reason || "—"]))),
-        el("div", {class: "p-wide"}, el("dt", {}, t("requests")), el("dd", {},
+        el("div", {}, el("dt", {}, t("requests")), el("dd", {},
           list(v.requests, (r) => [r.at ? r.at.slice(11, 16) + " " : "", t("cat_" + r.category) + "：", r.text,
             r.urgency === "urgent" ? badge("badge-danger", t("urgent")) : null]))),
-        el("div", {class: "p-wide"}, el("dt", {}, t("known_issues")), el("dd", {},
+        el("div", {}, el("dt", {}, t("known_issues")), el("dd", {},
           list(v.known_issues, (k) => [k.room ? k.room + " · " : "", k.description, " ", badge(k.status === "fixed" ? "badge-ok" : "badge-warn", k.status)])))));
   }
 
