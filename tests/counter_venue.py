@@ -46,6 +46,7 @@ def signature_png(color: int = 0) -> bytes:
 
 
 def build_counter_venue(session, **kw) -> CounterVenue:
+    kw.setdefault("units", 4)
     v = build_venue(session, **kw)
     pid = v.project_id
     sign = Step(project_id=pid, code="sign", name_zh="签约", name_en="Signing", sort=2, kind="sign")
