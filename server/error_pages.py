@@ -24,11 +24,14 @@ TITLES = {
 }
 
 
-def wants_html() -> bool:
+def wants_html(default: bool = False) -> bool:
+    """`default`: the answer when the client states no preference (no Accept header)."""
     if request.path.startswith("/api/") or request.path.startswith("/socket.io"):
         return False
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "text/html"
+    accept = request.accept_mimetypes
+    if not accept or accept.best == "*/*":
+        return default
+    return accept.best_match(["application/json", "text/html"]) == "text/html"
 
 
 def _page(status: int, message: str):
@@ -48,7 +51,8 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         status = err.code or 500
-        if wants_html():
+        # An unknown page address outside /api/ is a browser's, whatever it accepts.
+        if wants_html(default=True):
             return _page(status, "")
         message = translate(TITLES.get(status, err.name or "Error"), request_locale())
         return jsonify({"error": {"code": f"http_{status}", "message": message}}), status
@@ -58,7 +62,7 @@ def init_app(app) -> None:
         if isinstance(err, HTTPException):
             return _http(err)
         log.exception("unhandled error on %s", request.path)
-        if wants_html():
+        if wants_html(default=True):
             return _page(500, "")
         message = translate(TITLES[500], request_locale())
         return jsonify({"error": {"code": "server_error", "message": message}}), 500

@@ -144,10 +144,13 @@ def test_full_visit_through_the_panels_on_a_tablet(venue_server):
             page = tablet.new_page()
             page.on("pageerror", lambda e: print("pageerror:", e))
 
-            def serve(code: str) -> None:
+            def serve(code: str, key: str | None = None) -> None:
                 page.goto(f"{base}/counter/{counters[code]}?layout=tablet")
                 expect(page.locator("#act-call")).to_be_enabled()
-                page.click("#act-call")
+                if key:  # the desk PC's shortcut: F1 calls the next number
+                    page.keyboard.press(key)
+                else:
+                    page.click("#act-call")
                 expect(page.locator("#current-ticket")).to_have_text(ticket_no)
                 expect(page.locator("#holder-name")).to_have_text("您已签入本窗口")
 
@@ -215,7 +218,7 @@ def test_full_visit_through_the_panels_on_a_tablet(venue_server):
             _login(desk_ctx, base, "staff01", "handover-staff")
             desk = desk_ctx.new_page()
             desk.goto(f"{base}/counter/{counters['W11']}?lang=en&layout=desk")
-            serve("W11")
+            serve("W11", key="F1")
             expect(desk.locator("#current-ticket")).to_have_text(ticket_no)  # live, no reload
             expect(desk.locator("#keys-table")).to_be_visible()
             for i, reading in enumerate(("12.5", "308.20", "0.8")):

@@ -56,6 +56,11 @@
     const h = panel.holder;
     const box = byId("holder");
     const mine = h && h.staff_id === me.staff_id;
+    // Someone else holds it: say so, and grey out the counter's buttons (the server refuses).
+    const blocked = Boolean(h && !mine && !isSup);
+    document.body.classList.toggle("not-holder", blocked);
+    byId("not-holder").classList.toggle("hidden", !blocked);
+    if (blocked) byId("not-holder").textContent = t("not_holder", {name: h.name});
     const take = (takeover) => St.run(async () => {
       apply(await api("POST", cfg.take_url, {takeover}), true);
     });
@@ -92,7 +97,8 @@
         el("div", {}, el("dt", {}, t("owners")), el("dd", {},
           v.owners.map((o, i) => el("span", {class: "p-owner"}, (i ? "、" : "") + o.name)),
           " · ", party,
-          v.agent_name ? el("span", {}, " · " + t("agent") + ": " + v.agent_name) : null)),
+          v.agent_name ? el("span", {}, " · " + t("agent") + ": " + v.agent_name + " ",
+            v.power_of_attorney_seen ? badge("badge-ok", t("poa_seen")) : badge("badge-warn", t("poa_not_seen"))) : null)),
         el("div", {}, el("dt", {}, t("priority")), el("dd", {},
           v.priority === "normal" ? t("none") : badge("badge-warn", v.priority),
           v.priority_requested ? el("span", {class: "muted"}, " " + t("priority_requested", {p: v.priority_requested})) : null)),
@@ -105,7 +111,7 @@
           list(v.requests, (r) => [r.at ? r.at.slice(11, 16) + " " : "", t("cat_" + r.category) + "：", r.text,
             r.urgency === "urgent" ? badge("badge-danger", t("urgent")) : null]))),
         el("div", {}, el("dt", {}, t("known_issues")), el("dd", {},
-          list(v.known_issues, (k) => [k.room ? k.room + " · " : "", k.description, " ", badge(k.status === "fixed" ? "badge-ok" : "badge-warn", k.status)])))));
+          list(v.known_issues, (k) => [k.room ? k.room + " · " : "", k.description, " ", badge(k.status === "fixed" ? "badge-ok" : "badge-warn", t("issue_" + k.status))])))));
   }
 
   function renderMissing() {
@@ -213,6 +219,9 @@
         el("ul", {class: "p-list"}, p.handover.items.map((i) => {
           const it = p.items.find((x) => x.key_item_type_id === i.key_item_type_id);
           return el("li", {}, (it ? name(it) : "") + " × " + i.handed + (i.handed < i.expected ? " / " + i.expected : ""));
+        }), p.handover.readings.map((r) => {
+          const m = p.meters.find((x) => x.meter_type_id === r.meter_type_id);
+          return el("li", {}, (m ? name(m) : "") + (r.meter_no ? " #" + r.meter_no : "") + "：" + r.reading + (m ? " " + m.unit : ""));
         })));
     }
     const counts = p.items.map((k) => ({k, handed: el("input", {type: "number", min: 0, max: k.quantity, value: k.quantity, class: "p-count", "aria-label": name(k), dataset: {draft: "handed" + k.key_item_type_id}}),

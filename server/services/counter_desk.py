@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import clock
@@ -64,6 +65,13 @@ def take(
     supervisor takes over (the previous holder is written to the audit log)."""
     if not actor.is_staff:
         raise Forbidden("staff_only", "Only a staff member can take a counter.")
+    # Two people taking the same free counter at once: the second waits and sees the first.
+    session.scalar(
+        select(Counter)
+        .where(Counter.id == counter.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if counter.staff_id == actor.staff_id:
         return counter
     previous = counter.staff_id

@@ -11,15 +11,17 @@ from sqlalchemy.orm import Session
 
 from server.models import (
     Counter,
+    DocumentType,
     KnownIssue,
     OwnerRequest,
     StandardResponse,
     Step,
     StepTransition,
+    VisitDocument,
     VisitStep,
 )
 
-from . import fees, key_handover, requirements, signing, verification
+from . import evidence_rows, fees, key_handover, requirements, signing, verification
 from .counter_desk import holder_payload
 from .owner_requests import CATEGORIES, departments
 from .owner_requests import payload as request_payload
@@ -54,6 +56,15 @@ def _frame(session: Session, vs: VisitStep) -> dict[str, Any]:
         .order_by(KnownIssue.id)
     ).all()
     principal = visit.owner_id
+    poa_seen = None
+    if visit.party_role == "agent":
+        agent_docs = session.scalars(
+            select(DocumentType.id).where(
+                DocumentType.project_id == visit.project_id, DocumentType.agent_only.is_(True)
+            )
+        ).all()
+        rows = evidence_rows.current(session, VisitDocument, visit_id=visit.id)
+        poa_seen = any(r.document_type_id in agent_docs and r.status == "seen" for r in rows)
     return {
         "visit_id": visit.id,
         "visit_step_id": vs.id,
@@ -74,6 +85,7 @@ def _frame(session: Session, vs: VisitStep) -> dict[str, Any]:
         ],
         "party_role": visit.party_role,
         "agent_name": visit.agent_name,
+        "power_of_attorney_seen": poa_seen,
         "priority": visit.priority_class,
         "priority_requested": visit.priority_requested,
         "walk_in": visit.walk_in,
