@@ -170,6 +170,7 @@ def test_full_visit_through_the_panels_on_a_tablet(venue_server):
                 )
             expect(page.locator("#missing")).to_be_hidden()
             expect(page.locator("#message")).to_be_hidden()  # stale refusal cleared
+            expect(page.locator("#act-complete")).to_be_enabled()
             shot(page, "tablet-verify")
             complete()
 
