@@ -17,6 +17,8 @@
   const unitOf = (v) => (cfg.locale === "en" ? v.unit_en || v.unit : v.unit);
   const ticketUrl = (what) => cfg.action_base + panel.visit.visit_step_id + "/" + what;
   const badge = (cls, text) => el("span", {class: "badge " + cls}, text);
+  // "10731.60" -> "¥10,731.60": amounts stay strings (Decimal on the server), never floats.
+  const money = (s) => "¥" + String(s).replace(/^(-?\d+)/, (m) => m.replace(/\B(?=(\d{3})+(?!\d))/g, ","));
 
   // Answers can cross on the wire: one that left before a newer answer arrived is stale.
   let seq = 0;
@@ -100,8 +102,8 @@
           v.agent_name ? el("span", {}, " · " + t("agent") + ": " + v.agent_name + " ",
             v.power_of_attorney_seen ? badge("badge-ok", t("poa_seen")) : badge("badge-warn", t("poa_not_seen"))) : null)),
         el("div", {}, el("dt", {}, t("priority")), el("dd", {},
-          v.priority === "normal" ? t("none") : badge("badge-warn", v.priority),
-          v.priority_requested ? el("span", {class: "muted"}, " " + t("priority_requested", {p: v.priority_requested})) : null)),
+          v.priority === "normal" ? t("none") : badge("badge-warn", t("prio_" + v.priority)),
+          v.priority_requested ? el("span", {class: "muted"}, " " + t("priority_requested", {p: t("prio_" + v.priority_requested)})) : null)),
         el("div", {class: "p-wide"}, el("dt", {}, t("steps")), el("dd", {class: "p-steps"},
           v.steps.map((s) => el("span", {class: "p-step p-step-" + s.state}, name(s), " ",
             el("small", {}, t("state_" + s.state)))))),
@@ -156,9 +158,8 @@
         : f.status === "waived" ? badge("badge-warn", t("waived") + " · " + (f.reason || "")) : badge("", t("unpaid"));
       return el("tr", {dataset: {fee: f.fee_type_id}},
         el("td", {}, name(f)),
-        el("td", {class: "num c-right p-amount"}, "¥" + f.amount),
-        el("td", {}, status),
-        el("td", {class: "p-btns"}, f.status ? null : [
+        el("td", {class: "num c-right p-amount"}, money(f.amount)),
+        el("td", {class: "p-fee-act"}, status, f.status ? null : [
           el("div", {class: "p-row"}, method, receipt, el("button", {class: "btn btn-ok", type: "button", onclick: () =>
             post("fees", {unit_fee_id: f.unit_fee_id, status: "paid", method: method.value, receipt_no: receipt.value})}, t("mark_paid"))),
           isSup ? el("div", {class: "p-row"}, reason, el("button", {class: "btn btn-warn", type: "button", onclick: () =>
@@ -168,8 +169,8 @@
     const tot = p.totals;
     return el("div", {},
       el("table", {class: "grid p-table", id: "fees-table"}, el("tbody", {}, rows)),
-      el("p", {class: "p-totals num"}, t("due") + " ¥" + tot.due + " · " + t("paid") + " ¥" + tot.paid + " · " + t("waived") + " ¥" + tot.waived + " · ",
-        el("strong", {}, t("outstanding") + " ¥" + tot.outstanding)));
+      el("p", {class: "p-totals num"}, t("due") + " " + money(tot.due) + " · " + t("paid") + " " + money(tot.paid) + " · " + t("waived") + " " + money(tot.waived) + " · ",
+        el("strong", {}, t("outstanding") + " " + money(tot.outstanding))));
   }
 
   // ---- signature pad (sign and keys) --------------------------------------------------------
