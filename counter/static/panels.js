@@ -40,10 +40,27 @@
     render();
   }
 
+  // Panel actions run one after the other: a quick second tap waits for the first instead of
+  // being lost (the panel may already show the first one's result, pushed by the server).
+  let chain = Promise.resolve();
+  function send(url, body) {
+    const run = chain.then(async () => {
+      try {
+        const answer = await api("POST", url, body);
+        seq++;
+        return answer;
+      } catch (err) {
+        St.message(err.message, "error");
+        return null;
+      }
+    });
+    chain = run;
+    return run;
+  }
+
   async function post(what, body, okText) {
-    const answer = await St.run(async () => api("POST", ticketUrl(what), body));
+    const answer = await send(ticketUrl(what), body);
     if (!answer) return null;
-    seq++;
     apply(answer, true);
     St.refresh();
     // The panel moved on: an earlier refusal ("still missing ...") no longer holds.
