@@ -214,6 +214,14 @@ def test_full_visit_through_the_panels_on_a_tablet(venue_server):
             )
             assert r.ok, r.text()
 
+            # The supervisor publishes a standard response; the tablet shows it at once.
+            sup_page.goto(f"{base}/counter/{counters['W02']}")
+            sup_page.fill("#resp-topic", "车位租售方案")
+            sup_page.fill("#resp-text", "车位销售方案将于交付后一个月内公示，届时业主可优先选购。")
+            sup_page.click("#resp-form button[type=submit]")
+            expect(page.locator("#resp-new")).to_contain_text("车位租售方案")
+            expect(page.locator("#responses")).to_contain_text("车位租售方案")
+
             # 5. Keys, with a desk PC screen (English) of the same counter following live.
             desk_ctx = browser.new_context(viewport=DESK, locale="en")
             _login(desk_ctx, base, "staff01", "handover-staff")

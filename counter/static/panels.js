@@ -335,9 +335,36 @@
       const q = byId("resp-q").value.trim();
       const data = await api("GET", cfg.responses_url + "?q=" + encodeURIComponent(q));
       fill(byId("responses"), data.responses.length ? data.responses.map((r) => el("details", {class: "p-resp", dataset: {id: r.id}},
-        el("summary", {}, r.topic), el("p", {}, r.text))) : el("p", {class: "muted"}, t("no_responses")));
+        el("summary", {}, r.topic), el("p", {}, r.text),
+        isSup ? el("button", {class: "btn btn-link", type: "button", onclick: () => startEdit(r)}, t("edit")) : null))
+        : el("p", {class: "muted"}, t("no_responses")));
     } catch (err) { St.message(err.message, "error"); }
   }
+  // Supervisors publish or edit (an edit is a new row superseding the old one).
+  let editing = null;
+  function startEdit(r) {
+    editing = r;
+    byId("resp-topic").value = r.topic;
+    byId("resp-text").value = r.text;
+    byId("resp-form-h").textContent = t("editing", {topic: r.topic});
+    byId("resp-cancel-edit").classList.remove("hidden");
+    byId("resp-topic").focus();
+  }
+  function stopEdit() {
+    editing = null;
+    byId("resp-form").reset();
+    byId("resp-cancel-edit").classList.add("hidden");
+    byId("resp-form-h").textContent = byId("resp-form-h").dataset.title;
+  }
+  byId("resp-form-h").dataset.title = byId("resp-form-h").textContent;
+  byId("resp-form").classList.toggle("hidden", !isSup);
+  byId("resp-cancel-edit").addEventListener("click", stopEdit);
+  byId("resp-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const url = cfg.responses_url + (editing ? "/" + editing.id : "");
+    const ok = await St.run(async () => api("POST", url, {topic: byId("resp-topic").value, text: byId("resp-text").value}));
+    if (ok) { stopEdit(); St.message(t("published"), "ok"); }
+  });
   byId("resp-q").addEventListener("input", () => { clearTimeout(respTimer); respTimer = setTimeout(searchResponses, 250); });
   document.addEventListener("counter:response", (e) => {
     const box = byId("resp-new");
