@@ -91,11 +91,13 @@ def seed_counter(session: Session, project: Project, rng: random.Random) -> dict
         .values(agent_only=True)
     )
     for c in session.scalars(select(Counter).where(Counter.project_id == pid)):
-        hall = "验房集合点" if c.code.startswith("Y") else f"大厅{c.area or ''}"
-        c.location_zh = f"{hall} {c.name_zh}"
-        c.location_en = f"{'Inspection meeting point' if c.code.startswith('Y') else 'Hall'} {c.area or ''} {c.name_en}".replace(
-            "  ", " "
-        )
+        if c.code.startswith("Y"):  # inspection teams meet owners, then walk to the building
+            c.location_zh = f"验房集合点 {c.name_zh}"
+            c.location_en = f"Inspection meeting point, {c.name_en}"
+        else:
+            zone = (c.area or "").removesuffix("区")
+            c.location_zh = f"大厅{c.area or ''} {c.name_zh}"
+            c.location_en = f"Hall, zone {zone}, {c.name_en}" if zone else f"Hall, {c.name_en}"
 
     fee_types = {
         f.code: f.id for f in session.scalars(select(FeeType).where(FeeType.project_id == pid))
