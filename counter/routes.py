@@ -22,6 +22,11 @@ class ReasonBody(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class CompleteBody(BaseModel):
+    # A supervisor completes a step although its panel says something is missing.
+    override_reason: str | None = Field(default=None, max_length=500)
+
+
 class TransferBody(BaseModel):
     to_step: str = Field(min_length=1, max_length=30)
     reason: str | None = Field(default=None, max_length=500)
@@ -76,7 +81,9 @@ def choose():
 @bp.get("/counter/<int:counter_id>")
 @require("staff", page=True)
 def page(counter_id: int):
-    return render_template("counter/index.html", counter=_counter(counter_id))
+    return render_template(
+        "counter/index.html", counter=_counter(counter_id), actor=current_actor()
+    )
 
 
 @bp.get("/api/queue")
@@ -127,6 +134,8 @@ def api_ticket_action(counter_id: int, visit_step_id: int, action: str):
         kwargs["settings"] = QueueSettings.for_project(project, current_app.config)
     if action == "hold":
         kwargs["reason"] = body(ReasonBody).reason
+    if action == "complete":
+        kwargs["override_reason"] = body(CompleteBody).override_reason
     fn(db_session(), **kwargs)
     return _counter_answer(counter)
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
-from server import clock, i18n, input_guard, ratelimit, realtime, sockets
+from server import clock, error_pages, i18n, input_guard, ratelimit, realtime, sockets
 from server import csrf as csrf_rules
 from server.config import default_instance_path, load_config
 from server.db import Database, reading, writing
@@ -73,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from admin.routes import bp as admin_bp
     from admin.staff_access import bp as staff_access_bp
     from counter.inspect import bp as inspect_bp
+    from counter.panels import bp as counter_panels_bp
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
     from kiosk.routes import bp as kiosk_bp
@@ -87,6 +88,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_admin_pages(app)
     app.register_blueprint(inspect_bp)
     app.register_blueprint(floor_plans_bp)
+    app.register_blueprint(counter_panels_bp)
+    error_pages.init_app(app)
 
     @app.get("/favicon.ico")
     def _favicon():

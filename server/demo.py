@@ -25,6 +25,7 @@ from datetime import date, time, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from server.demo_counter import seed_counter
 from server.demo_display import seed_display
 from server.demo_inspect import seed_inspect
 from server.demo_kiosk import seed_kiosk
@@ -534,6 +535,7 @@ def build_demo(
         counts["report_day_visits"] = seed_reports(session, project, rng).visits
         counts.update(seed_inspect(session, project, rng))
         seed_kiosk(session, project, rng)
+        counts.update(seed_counter(session, project, rng))
 
         from server.demo_admin import seed_admin
 

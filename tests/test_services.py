@@ -275,13 +275,13 @@ def test_transfer_inspect_first_then_back(ctx):
         s, project_id=v.project_id, code=v.codes[0], actor=staff(v), now=at(v, 1)
     )
     queue.transfer(
-        s, visit_id=visit.id, to_step="keys", actor=staff(v), reason="先验房", now=at(v, 2)
+        s, visit_id=visit.id, to_step="fees", actor=staff(v), reason="先缴费", now=at(v, 2)
     )
-    assert [st.state for st in visit.steps] == ["pending", "pending", "waiting"]
-    _walk(s, v, visit, "W04")
+    assert [st.state for st in visit.steps] == ["pending", "waiting", "pending"]
+    _walk(s, v, visit, "W03")
     assert snapshots.visit_status(s, visit)["current"]["step"]["code"] == "verify"
     _walk(s, v, visit, "W01")
-    _walk(s, v, visit, "W03")
+    _walk(s, v, visit, "W04")
     s.refresh(visit)
     assert visit.status == "finished"
 

@@ -76,7 +76,9 @@
         el("td", {class: "num c-held-no"}, v.ticket_no),
         el("td", {}, unitOf(v)),
         el("td", {}, v.owner || ""),
-        el("td", {}, v.current ? name(v.current.step) : ""),
+        el("td", {}, v.current ? name(v.current.step) : "",
+          v.current && v.current.hold_reason
+            ? el("div", {class: "c-hold-reason"}, t("hold_reason", {reason: v.current.hold_reason})) : null),
         el("td", {class: "c-right"}, v.current ? el("button", {
           type: "button", class: "btn btn-primary",
           onclick: () => release(v.current.visit_step_id),
@@ -89,7 +91,8 @@
       call: snap && !snap.current,
       recall: st === "called",
       start: st === "called",
-      complete: st === "serving",
+      // From "called" too: the server counts the service from the call and marks it.
+      complete: st === "called" || st === "serving",
       "no-show": st === "called",
       hold: st === "called" || st === "serving",
     };
@@ -125,9 +128,17 @@
     renderButtons();
   }
 
+  function ticketKey(s) {
+    const cur = s && s.current && s.current.current;
+    return cur ? cur.visit_step_id + ":" + cur.state : "";
+  }
+
   function apply(newSnap) {
+    // A message about the previous ticket or state would mislead once that has changed.
+    if (snap && ticketKey(snap) !== ticketKey(newSnap)) clearMessage();
     snap = newSnap;
     render();
+    document.dispatchEvent(new CustomEvent("counter:snapshot", {detail: snap}));
   }
 
   async function run(request) {
@@ -189,6 +200,8 @@
     return (snap.held || []).some((v) => v.visit_id === visitId);
   }
 
+  window.CounterStation = {refresh, message, clearMessage, run, snapshot: () => snap};
+
   Live.connect({
     auth: {view: "counter", counter_id: cfg.counter_id},
     onSnapshot: apply,
@@ -202,6 +215,17 @@
       visit_updated(v) {
         // A ticket of ours changed elsewhere (a supervisor, another screen): reload ours.
         if (concerns(v.visit_id) && !pending) refresh();
+      },
+      counter_changed(p) {
+        // Another screen of this counter recorded something (or the holder changed).
+        if (!pending) refresh();
+        document.dispatchEvent(new CustomEvent("counter:changed", {detail: p}));
+      },
+      ticket_transferred(p) {
+        document.dispatchEvent(new CustomEvent("counter:transferred", {detail: p}));
+      },
+      standard_response_published(p) {
+        document.dispatchEvent(new CustomEvent("counter:response", {detail: p}));
       },
     },
   });

@@ -29,8 +29,9 @@ from server.engine import (
 )
 from server.models import Counter, Step, Visit, VisitStep, counter_steps
 
-from . import audit, events, service_times, snapshots
+from . import audit, counter_events, events, requirements, service_times, snapshots
 from .actor import Actor
+from .counter_desk import ensure_holder, is_supervisor
 from .queue_rules import QUEUE_ORDER, enqueue, requeue_at_end
 from .settings import QueueSettings
 from .transitions import move, record
@@ -65,10 +66,14 @@ def current_at_counter(session: Session, counter_id: int) -> VisitStep | None:
     )
 
 
-def _at_counter(session: Session, visit_step_id: int, counter_id: int) -> tuple[Counter, VisitStep]:
-    """The counter and the ticket it acts on; refuses a ticket another counter called."""
+def _at_counter(
+    session: Session, visit_step_id: int, counter_id: int, actor: Actor
+) -> tuple[Counter, VisitStep]:
+    """The counter and the ticket it acts on; refuses a ticket another counter called, and a
+    staff member who does not hold the counter."""
     writing(session)
     counter = get_counter(session, counter_id)
+    ensure_holder(session, counter, actor)
     vs = get_visit_step(session, visit_step_id)
     if vs.counter_id != counter.id:
         raise Forbidden("not_your_ticket", "This ticket was called by another counter.")
@@ -130,6 +135,7 @@ def call_next(
     now = now or clock.now()
     writing(session)
     counter = get_counter(session, counter_id, lock=True)
+    ensure_holder(session, counter, actor)
     if not counter.is_open:
         raise Invalid("counter_closed", "This counter is closed. Open it first.")
     vs = _claim(session, counter, actor, now)
@@ -160,7 +166,7 @@ def recall(
     session: Session, *, visit_step_id: int, counter_id: int, actor: Actor, now=None
 ) -> VisitStep:
     now = now or clock.now()
-    counter, vs = _at_counter(session, visit_step_id, counter_id)
+    counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
     called = move(session, vs, Action.RECALL, actor, now, counter_id=counter.id)
     vs.recall_count += 1
     vs.called_at = now
@@ -180,7 +186,7 @@ def no_show(
 ) -> VisitStep:
     """The owner did not come: back to the end of the queue, or out once recalls are used up."""
     now = now or clock.now()
-    counter, vs = _at_counter(session, visit_step_id, counter_id)
+    counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
     if vs.state != State.CALLED:
         move(session, vs, Action.NO_SHOW_REQUEUE, actor, now)  # raises the clear refusal
     action = no_show_action(vs.recall_count, settings.max_recalls, settings.no_show_policy)
@@ -200,7 +206,7 @@ def start(
     session: Session, *, visit_step_id: int, counter_id: int, actor: Actor, now=None
 ) -> VisitStep:
     now = now or clock.now()
-    counter, vs = _at_counter(session, visit_step_id, counter_id)
+    counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
     move(session, vs, Action.START, actor, now, counter_id=counter.id)
     vs.started_at = now
     vs.staff_id = actor.staff_id
@@ -228,20 +234,61 @@ def _advance(session: Session, visit: Visit, actor: Actor, now: datetime) -> Non
 
 
 def complete(
-    session: Session, *, visit_step_id: int, counter_id: int, actor: Actor, now=None
+    session: Session,
+    *,
+    visit_step_id: int,
+    counter_id: int,
+    actor: Actor,
+    override_reason: str | None = None,
+    now=None,
 ) -> VisitStep:
+    """Refused while the step's panel says something required is missing, unless a
+    supervisor overrides with a reason (logged with what was missing)."""
     now = now or clock.now()
-    counter, vs = _at_counter(session, visit_step_id, counter_id)
+    counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
     _require_serves(counter, vs.step_id)
+    if vs.state not in AT_COUNTER:
+        move(session, vs, Action.COMPLETE, actor, now)  # raises the clear refusal
+    gaps = requirements.missing(session, vs)
+    override_reason = (override_reason or "").strip() or None
+    if gaps and override_reason is None:
+        raise Invalid(
+            "step_incomplete",
+            "Cannot complete yet, still missing: %(what)s",
+            what="、".join(g["text_zh"] for g in gaps),
+        )
+    if gaps:
+        if not is_supervisor(actor):
+            raise Forbidden("supervisor_only", "Only a supervisor can do this.")
+        audit.record(
+            session,
+            actor,
+            "step.override_complete",
+            "visit_step",
+            vs.id,
+            visit_id=vs.visit_id,
+            reason=override_reason,
+            missing=[g["text_zh"] for g in gaps],
+        )
     if vs.state == State.CALLED:
-        # Serving began the moment the owner sat down; a counter that skips "start" still
-        # produces a service time.
-        move(session, vs, Action.START, actor, now, counter_id=counter.id)
-        vs.started_at = now
-    move(session, vs, Action.COMPLETE, actor, now, counter_id=counter.id)
+        # Completed without "start": serving began when the owner was called, so the service
+        # time is counted from the call, and the start is marked as implicit.
+        started = vs.called_at or now
+        move(
+            session,
+            vs,
+            Action.START,
+            actor,
+            started,
+            counter_id=counter.id,
+            reason="implicit start (completed from called)",
+        )
+        vs.started_at = started
+    move(session, vs, Action.COMPLETE, actor, now, counter_id=counter.id, reason=override_reason)
     vs.finished_at = now
     visit = vs.visit
     _advance(session, visit, actor, now)
+    counter_events.counter_changed(session, counter.id)
     session.commit()
     service_times.add(session, visit.project_id, visit.day, vs.step_id, vs.started_at, now)
     events.visit_changed(session, visit.id)
@@ -258,7 +305,7 @@ def hold(
     now=None,
 ) -> VisitStep:
     now = now or clock.now()
-    counter, vs = _at_counter(session, visit_step_id, counter_id)
+    counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
     move(session, vs, Action.HOLD, actor, now, counter_id=counter.id, reason=reason)
     vs.note = reason
     session.commit()
@@ -334,6 +381,21 @@ def transfer(
     current.counter_id = None
     enqueue(session, target, actor, now, reason=reason)
     visit.current_step_id = target.step_id
+    counter_events.ticket_transferred(
+        session,
+        {
+            "visit_id": visit.id,
+            "ticket_no": visit.ticket_no,
+            "unit": visit.unit.label,
+            "to_step": {
+                "code": target_step.code,
+                "name_zh": target_step.name_zh,
+                "name_en": target_step.name_en,
+            },
+            "reason": reason,
+        },
+        target_step.id,
+    )
     session.commit()
     events.visit_changed(session, visit.id)
     return visit

@@ -291,6 +291,7 @@ def visit_status(
             "people_ahead": ahead,
             "estimated_wait": wait,
             "recall_count": current.recall_count,
+            "hold_reason": current.note if current.state == "held" else None,
         },
         "steps": [
             {"visit_step_id": s.id, "code": s.step.code, **_names(s.step), "state": s.state}
