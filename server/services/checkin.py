@@ -172,6 +172,15 @@ def check_in(
     slot_start = datetime.combine(appt.day, appt.slot_start) if appt else None
     queue_at = fair_queue_time(now, slot_start, timedelta(minutes=project.early_grace_minutes))
     rank = priority_rank(priority_class)
+    if printer is not None:
+        ahead, wait = tickets.estimate(
+            session,
+            project_id=project_id,
+            day=now.date(),
+            step=steps[0],
+            rank=rank,
+            queue_at=queue_at,
+        )
 
     prefix = steps[0].ticket_prefix
     seq = next_ticket_seq(session, project_id, now.date(), prefix)
@@ -216,6 +225,8 @@ def check_in(
             project_name=project.name,
             status_url=status_url(visit.status_token),
             device_id=actor.device_id,
+            ahead=ahead,
+            wait=wait,
             locale=locale,
         )
     session.commit()

@@ -5,10 +5,13 @@ the print worker's job, off the request path."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from sqlalchemy import DateTime, Integer, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from server.engine import OPEN_STATES, State, estimated_wait_minutes, typical_service_minutes
-from server.models import Printer, PrintJob, Visit
+from server.engine import State, estimated_wait_minutes, typical_service_minutes
+from server.models import Printer, PrintJob, Step, Visit, VisitStep
 from server.printing import jobs
 from server.printing.receipts import TicketData, ticket_receipt
 
@@ -20,6 +23,37 @@ def printer_for(session: Session, device_id: int | None) -> Printer | None:
     return jobs.printer_for(session, device_id=device_id) if device_id is not None else None
 
 
+def estimate(
+    session: Session,
+    *,
+    project_id: int,
+    day: date,
+    step: Step,
+    rank: int,
+    queue_at: datetime,
+) -> tuple[int, int | None]:
+    """People ahead and minutes to wait for a visit about to join `step`'s queue. Asked before
+    the ticket number is taken, so that PostgreSQL's lock on it is not held for these reads;
+    everyone already waiting with the same (priority, queue time) checked in earlier."""
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(VisitStep)
+        .join(Visit, Visit.id == VisitStep.visit_id)
+        .where(
+            Visit.project_id == project_id,
+            Visit.day == day,
+            VisitStep.step_id == step.id,
+            VisitStep.state == State.WAITING,
+            tuple_(VisitStep.priority_rank, VisitStep.queue_at)
+            <= tuple_(literal(rank, Integer), literal(queue_at, DateTime)),
+        )
+    )
+    measured = service_times.by_step(session, project_id, day).get(step.id, [])
+    minutes = typical_service_minutes(measured, step.default_service_minutes)
+    n_open = snapshots.open_counters(session, project_id, step.id)
+    return ahead, estimated_wait_minutes(ahead, minutes, n_open)
+
+
 def queue_ticket_print(
     session: Session,
     visit: Visit,
@@ -28,19 +62,11 @@ def queue_ticket_print(
     project_name: str,
     status_url: str,
     device_id: int | None,
+    ahead: int | None,
+    wait: int | None,
     locale: str = "zh_CN",
 ) -> PrintJob:
     en = locale == "en"
-    current = next((s for s in visit.steps if s.state in OPEN_STATES), None)
-    ahead = wait = None
-    if current is not None and current.state == State.WAITING:
-        ahead = snapshots.people_ahead(session, current)
-        measured = service_times.by_step(session, visit.project_id, visit.day)
-        minutes = typical_service_minutes(
-            measured.get(current.step_id, []), current.step.default_service_minutes
-        )
-        n_open = snapshots.open_counters(session, visit.project_id, current.step_id)
-        wait = estimated_wait_minutes(ahead, minutes, n_open)
     todo = [s for s in visit.steps if s.state in (State.WAITING, State.PENDING)]
     data = TicketData(
         project_name=project_name,
