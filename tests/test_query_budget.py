@@ -21,7 +21,7 @@ from server.models import Device, Printer
 # 31, recall 39, start 38, complete 38, no-show 36, hold 38, GET queue 8, counter 18, status 11.
 # Inserting several rows into one table is one statement per row on SQLite (ids come back).
 BUDGETS = {
-    "POST /api/checkin (kiosk with printer)": 22,
+    "POST /api/checkin (kiosk with printer)": 23,
     "POST call-next": 12,
     "POST recall": 12,
     "POST start": 12,

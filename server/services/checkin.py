@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from server import clock
-from server.db import writing
+from server.db import reading, writing
 from server.engine import (
     Action,
     Invalid,
@@ -122,6 +122,22 @@ def _appointment_for(
     return None  # missed appointment or none at all: served as a walk-in
 
 
+def _refuse_if_checked_in(session: Session, unit: Unit, now: datetime) -> None:
+    existing = session.scalar(
+        select(Visit.ticket_no).where(
+            Visit.unit_id == unit.id,
+            Visit.day == now.date(),
+            Visit.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
+        )
+    )
+    if existing is not None:
+        raise Invalid(
+            "already_checked_in",
+            "Already checked in today: your number is %(ticket)s.",
+            ticket=existing,
+        )
+
+
 def check_in(
     session: Session,
     *,
@@ -142,26 +158,16 @@ def check_in(
     row lock is what every kiosk queues on, so it is held for as short a time as possible."""
     now = now or clock.now()
     code = normalise_code(code)
-    writing(session)
+    # What the ticket is made of is read without the write lock; only the one check a second
+    # kiosk could race (already checked in) is repeated under it, right before the inserts.
+    reading(session)
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound("unknown_project", "Unknown project.")
     unit, owner = find_unit(session, project_id, code)
     if unit.handed_over:
         raise Invalid("already_handed_over", "This unit has already been handed over.")
-    existing = session.scalar(
-        select(Visit.ticket_no).where(
-            Visit.unit_id == unit.id,
-            Visit.day == now.date(),
-            Visit.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
-        )
-    )
-    if existing is not None:
-        raise Invalid(
-            "already_checked_in",
-            "Already checked in today: your number is %(ticket)s.",
-            ticket=existing,
-        )
+    _refuse_if_checked_in(session, unit, now)
     appt = _appointment_for(session, unit, project, now)
     steps = session.scalars(
         select(Step).where(Step.project_id == project_id, Step.active).order_by(Step.sort)
@@ -182,6 +188,8 @@ def check_in(
             queue_at=queue_at,
         )
 
+    writing(session)
+    _refuse_if_checked_in(session, unit, now)
     prefix = steps[0].ticket_prefix
     seq = next_ticket_seq(session, project_id, now.date(), prefix)
     visit = Visit(
