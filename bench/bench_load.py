@@ -126,10 +126,18 @@ class Server:
 # --- clients ---------------------------------------------------------------------------------
 
 
+def _fresh_connections() -> aiohttp.TCPConnector:
+    # A new connection per request: gunicorn closes idle keep-alive connections after 2 s, and
+    # a request sent on one at that moment is reset (a harness artefact, not the server's).
+    return aiohttp.TCPConnector(force_close=True)
+
+
 class Kiosk:
     def __init__(self, base: str, token: str):
         self.base = base
-        self.http = aiohttp.ClientSession(headers={"X-Device-Token": token})
+        self.http = aiohttp.ClientSession(
+            headers={"X-Device-Token": token}, connector=_fresh_connections()
+        )
 
     async def check_in(self, code: str) -> tuple[float, float, dict]:
         t0 = time.monotonic()
@@ -147,7 +155,9 @@ class CounterClient:
         self.base = base
         self.id = counter_id
         self.username = username
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.http = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True), connector=_fresh_connections()
+        )
         self.current: dict | None = None  # the visit at the counter, from the last answer
 
     async def login(self) -> None:

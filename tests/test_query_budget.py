@@ -21,7 +21,8 @@ from server.models import Device, Printer
 # 31, recall 39, start 38, complete 38, no-show 36, hold 38, GET queue 8, counter 18, status 11.
 # Inserting several rows into one table is one statement per row on SQLite (ids come back).
 BUDGETS = {
-    # +1 (stage 2): the unit comes from a signed notice code, its principal owner separately.
+    # Perf stream: 23 with the re-check under the write lock; stage 2 keeps it there (signed
+    # notice code, principal owner read separately).
     "POST /api/checkin (kiosk with printer)": 23,
     "POST call-next": 12,
     "POST recall": 12,

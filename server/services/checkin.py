@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server import clock
-from server.db import writing
+from server.db import reading, writing
 from server.engine import (
     Action,
     Forbidden,
@@ -91,6 +91,22 @@ def principal_owner(session: Session, unit_id: int) -> Owner | None:
     )
 
 
+def _refuse_if_checked_in(session: Session, unit: Unit, now: datetime) -> None:
+    existing = session.scalar(
+        select(Visit.ticket_no).where(
+            Visit.unit_id == unit.id,
+            Visit.day == now.date(),
+            Visit.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
+        )
+    )
+    if existing is not None:
+        raise Invalid(
+            "already_checked_in",
+            "Already checked in today: your number is %(ticket)s.",
+            ticket=existing,
+        )
+
+
 def check_in(
     session: Session,
     *,
@@ -125,7 +141,9 @@ def check_in(
         *lookup.PRIORITY_NEEDS,
     ):
         raise Invalid("bad_field", "Invalid value for %(field)s.", field="party_role")
-    writing(session)
+    # What the ticket is made of is read without the write lock; only the one check a second
+    # kiosk could race (already checked in) is repeated under it, right before the inserts.
+    reading(session)
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound("unknown_project", "Unknown project.")
@@ -162,6 +180,8 @@ def check_in(
             queue_at=queue_at,
         )
 
+    writing(session)
+    _refuse_if_checked_in(session, unit, now)
     prefix = steps[0].ticket_prefix
     seq = next_ticket_seq(session, project_id, now.date(), prefix)
     visit = Visit(
