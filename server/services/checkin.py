@@ -19,6 +19,7 @@ from server.engine import (
     Invalid,
     NotFound,
     State,
+    VisitStatus,
     fair_queue_time,
     format_ticket,
     priority_rank,

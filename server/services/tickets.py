@@ -59,37 +59,6 @@ def estimate(
     return ahead, estimated_wait_minutes(ahead, minutes, n_open)
 
 
-def estimate(
-    session: Session,
-    *,
-    project_id: int,
-    day: date,
-    step: Step,
-    rank: int,
-    queue_at: datetime,
-) -> tuple[int, int | None]:
-    """People ahead and minutes to wait for a visit about to join `step`'s queue. Asked before
-    the ticket number is taken, so that PostgreSQL's lock on it is not held for these reads;
-    everyone already waiting with the same (priority, queue time) checked in earlier."""
-    ahead = session.scalar(
-        select(func.count())
-        .select_from(VisitStep)
-        .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(
-            Visit.project_id == project_id,
-            Visit.day == day,
-            VisitStep.step_id == step.id,
-            VisitStep.state == State.WAITING,
-            tuple_(VisitStep.priority_rank, VisitStep.queue_at)
-            <= tuple_(literal(rank, Integer), literal(queue_at, DateTime)),
-        )
-    )
-    measured = service_times.by_step(session, project_id, day).get(step.id, [])
-    minutes = typical_service_minutes(measured, step.default_service_minutes)
-    n_open = snapshots.open_counters(session, project_id, step.id)
-    return ahead, estimated_wait_minutes(ahead, minutes, n_open)
-
-
 def queue_ticket_print(
     session: Session,
     visit: Visit,
