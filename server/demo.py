@@ -532,10 +532,11 @@ def build_demo(
                 )
         session.execute(insert(UnitKeyItem), key_rows)
         counts["unit_key_items"] = len(key_rows)
-        counts["report_day_visits"] = seed_reports(session, project, rng).visits
         counts.update(seed_inspect(session, project, rng))
         seed_kiosk(session, project, rng)
         counts.update(seed_counter(session, project, rng))
+        # Last: yesterday's finished day uses the reference data seeded above.
+        counts["report_day_visits"] = seed_reports(session, project, rng).visits
 
         from server.demo_admin import seed_admin
 

@@ -46,49 +46,50 @@ from server.models import (
     VisitStep,
 )
 
+# The same codes as the inspection's reference data (server/demo_inspect.py), so that in the
+# demo the report's day and the live inspection share one checklist and one category tree.
 ROOMS = (
     ("living", "客厅", "Living room"),
     ("master", "主卧", "Master bedroom"),
     ("second", "次卧", "Second bedroom"),
     ("kitchen", "厨房", "Kitchen"),
-    ("bath", "卫生间", "Bathroom"),
+    ("bathroom", "卫生间", "Bathroom"),
     ("balcony", "阳台", "Balcony"),
 )
 ITEMS = (
     ("wall", "墙面", "Walls"),
     ("floor", "地面", "Floor"),
     ("ceiling", "顶棚", "Ceiling"),
-    ("door", "门", "Doors"),
-    ("window", "窗", "Windows"),
-    ("plumbing", "给排水", "Plumbing"),
-    ("electric", "电气", "Electrical"),
-    ("tiles", "瓷砖", "Tiles"),
+    ("doors_windows", "门窗", "Doors and windows"),
+    ("plumbing", "给排水", "Water and drainage"),
+    ("electrical", "电气", "Electrical"),
+    ("fixtures", "五金洁具", "Fittings and sanitary ware"),
+    ("waterproof", "防水", "Waterproofing"),
 )
 CATEGORIES = (
     ("civil", "土建", "Civil works"),
-    ("decoration", "装饰装修", "Finishing"),
-    ("door_window", "门窗", "Doors and windows"),
-    ("mep", "水电", "Plumbing and power"),
+    ("install", "安装", "Installation"),
+    ("finish", "装饰", "Finishing"),
 )
 ITEM_CATEGORY = {
     "wall": "civil",
-    "floor": "decoration",
+    "floor": "finish",
     "ceiling": "civil",
-    "door": "door_window",
-    "window": "door_window",
-    "plumbing": "mep",
-    "electric": "mep",
-    "tiles": "decoration",
+    "doors_windows": "finish",
+    "plumbing": "install",
+    "electrical": "install",
+    "fixtures": "finish",
+    "waterproof": "civil",
 }
 DESCRIPTIONS = {
     "wall": "墙面空鼓约20cm",
     "floor": "地板划痕",
     "ceiling": "顶棚裂缝",
-    "door": "入户门关闭不严",
-    "window": "窗框密封胶开裂",
+    "doors_windows": "入户门关闭不严",
     "plumbing": "地漏排水慢",
-    "electric": "插座无电",
-    "tiles": "瓷砖色差",
+    "electrical": "插座无电",
+    "fixtures": "龙头松动",
+    "waterproof": "墙角渗水痕迹",
 }
 DEPARTMENTS = (
     ("engineering", "工程部", "Engineering"),

@@ -266,12 +266,23 @@
       }}, t("hand_over")));
   }
 
+  // The inspection is recorded on the inspection tablet (works offline in the unit); the desk
+  // only points there, and its completion gate still asks for the outcome and the signature.
+  function renderInspect() {
+    return el("div", {class: "card p-inspect"},
+      el("p", {}, t("inspect_on_tablet")),
+      el("a", {class: "btn btn-ok p-big", href: "/inspect/", target: "_blank", rel: "noopener"},
+        t("open_inspection_app")));
+  }
+
   const KINDS = {verify: renderVerify, fees: renderFees, sign: renderSign, keys: renderKeys};
 
   let kindJson = "";
   function renderKind(force) {
     const box = byId("kind-panel");
-    const fn = panel.visit && panel.panel ? KINDS[panel.kind] : null;
+    const fn = !panel.visit ? null
+      : panel.kind === "inspect" ? renderInspect
+      : panel.panel ? KINDS[panel.kind] : null;
     const json = JSON.stringify([lastTicket, panel.panel, signing && signing.label]);
     if (!force && json === kindJson) return; // keep what is being typed or drawn
     kindJson = json;
