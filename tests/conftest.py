@@ -54,7 +54,10 @@ def _pg_schema_url() -> tuple[str, str]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
     sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}", schema
+    # A connection a test leaves "idle in transaction" (a session nobody closed) would block
+    # the schema's DROP for ever; the server ends such a transaction after 20 s instead.
+    options = f"-csearch_path%3D{schema}%20-cidle_in_transaction_session_timeout%3D20000"
+    return f"{PG_URL}{sep}options={options}", schema
 
 
 def _drop_pg_schema(schema: str) -> None:

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from server.engine import Action, Forbidden
 from server.models import Owner, Visit, VisitStep
 
-from . import events
 from .actor import Actor
 from .counter_desk import is_supervisor
 from .transitions import move
@@ -33,5 +32,4 @@ def hold_in_transaction(
     session: Session, vs: VisitStep, actor: Actor, reason: str, now: datetime
 ) -> None:
     move(session, vs, Action.HOLD, actor, now, counter_id=vs.counter_id, reason=reason)
-    vs.note = reason
-    events.visit_changed(session, vs.visit)
+    vs.note = reason  # the caller commits, then tells the screens (events.visit_changed)

@@ -17,7 +17,7 @@ from server import clock
 from server.engine import Invalid
 from server.models import Counter, DocumentType, VisitDocument, VisitStep
 
-from . import counter_events, evidence_rows, requirements
+from . import counter_events, events, evidence_rows, requirements
 from .actor import Actor
 from .counter_desk import ticket_at_counter
 from .panel_common import hold_in_transaction, owners_of
@@ -118,11 +118,14 @@ def record(
         },
         reason=reason,
     )
-    if status == "missing" and item["required"]:
+    held = status == "missing" and item["required"]
+    if held:
         what = item["name_zh"] + (f"（{item['owner']}）" if item["owner"] else "")
         hold_in_transaction(session, vs, actor, f"缺少资料：{what}", now)
     counter_events.counter_changed(session, counter.id)
     session.commit()
+    if held:
+        events.visit_changed(session, vs.visit_id)
     return row
 
 
