@@ -14,7 +14,7 @@ from server.services.actor import Actor
 from server.services.settings import QueueSettings
 from tests.conftest import build_venue
 
-SUP = Actor(staff_id=None, role="supervisor", name="sup")
+SUP = Actor(staff_id=2, role="supervisor", name="sup")  # the venue's supervisor (build_venue)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import delete, func, select
 
+from server import clock
 from server.engine import Forbidden, Invalid
 from server.models import (
     Appointment,
@@ -181,7 +182,7 @@ def test_urging_letters_recorded_and_never_twice_by_mistake(day, tmp_path):
     assert "交房催告函" in pages[0] and "尊敬的王小3" in pages[0] and "1栋1单元104" in pages[0]
     assert f"{deadline.year}年{deadline.month}月{deadline.day}日" in pages[0]
     assert "尊敬的王大7" in pages[1]
-    assert [(r.sent_on, r.staff_id) for r in rows] == [(date.today(), d.staff["supervisor"])] * 2
+    assert [(r.sent_on, r.staff_id) for r in rows] == [(clock.today(), d.staff["supervisor"])] * 2
     assert (tmp_path / s.get(StoredFile, rows[0].file_id).path).read_bytes() == pdf
     with pytest.raises(Invalid) as err:
         letters.send_letters(
@@ -192,7 +193,7 @@ def test_urging_letters_recorded_and_never_twice_by_mistake(day, tmp_path):
             actor=actor(d, "supervisor"),
             instance_path=tmp_path,
         )
-    assert err.value.params["date"] == date.today().isoformat()
+    assert err.value.params["date"] == clock.today().isoformat()
     s.rollback()
     letters.send_letters(
         s,

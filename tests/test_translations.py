@@ -68,3 +68,19 @@ def test_english_is_a_switch_away():
         ).count("A001")
         == 1
     )
+
+
+def test_one_message_has_one_chinese_wording_across_catalogs():
+    """Each area keeps its own catalog; a message id two areas share must read the same in
+    both, or which wording a screen shows would depend on the order the catalogs load."""
+    from babel.messages.pofile import read_po
+
+    from server.i18n import catalog_files
+
+    wordings: dict[str, set[str]] = {}
+    for path in catalog_files("zh_CN"):
+        with path.open("rb") as fh:
+            for msg in read_po(fh):
+                if msg.id and msg.string:
+                    wordings.setdefault(msg.id, set()).add(msg.string)
+    assert {k: v for k, v in wordings.items() if len(v) > 1} == {}

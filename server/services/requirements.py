@@ -4,10 +4,8 @@
 
 A step whose panel lists anything missing cannot be completed, unless a supervisor overrides
 with a reason (server.services.queue.complete logs it). Each panel module registers its own
-check with `register`; the inspection stream plugs its `inspect` kind in here at merge:
-
-    from server.services import inspection
-    register("inspect", inspection.missing)
+check with `register`; the inspection's check (outcome and signature from the tablet) is
+adapted here from `inspection.missing`.
 """
 
 from __future__ import annotations
@@ -39,11 +37,17 @@ def _load_panels() -> None:
     # Importing a panel module registers its check (kept lazy: no import cycle with queue).
     from . import fees, key_handover, signing, verification  # noqa: F401
 
-    # The inspection stream registers "inspect" here (inspection.missing(session, visit)).
-    try:
-        from . import inspection  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    check = getattr(inspection, "missing", None)
-    if check is not None and "inspect" not in MISSING:
-        register("inspect", lambda session, vs: check(session, vs.visit))
+    if "inspect" not in MISSING:
+        register("inspect", _inspection_missing)
+
+
+def _inspection_missing(session: Session, vs: VisitStep) -> Missing:
+    """The acceptance form's outcome and the owner's signature (recorded on the tablet)."""
+    from server.i18n import translate
+
+    from . import inspection
+
+    return [
+        {"code": "inspection", "text_zh": translate(m, "zh_CN"), "text_en": m}
+        for m in inspection.missing(session, vs.visit)
+    ]
