@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from pydantic import BaseModel, Field
 
 from server.auth import current_actor, require
+from server.engine.ordering import PRIORITY_RANKS
 from server.i18n import request_locale
 from server.printing import worker as print_worker
 from server.services import checkin, events
@@ -20,9 +21,7 @@ bp = Blueprint("kiosk", __name__, static_folder="static", static_url_path="/kios
 
 class CheckInBody(BaseModel):
     code: str = Field(min_length=1, max_length=300)
-    priority_class: str = Field(
-        default="normal", pattern="^(normal|elderly|disabled|pregnant|vip)$"
-    )
+    priority_class: str = Field(default="normal", pattern=f"^({'|'.join(PRIORITY_RANKS)})$")
     agent_name: str | None = Field(default=None, max_length=60)
 
 
