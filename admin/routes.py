@@ -26,7 +26,7 @@ class LoginBody(BaseModel):
 
 
 class DeviceBody(BaseModel):
-    kind: str = Field(pattern="^(kiosk|display|counter)$")
+    kind: str = Field(pattern=f"^({'|'.join(devices.DEVICE_KINDS)})$")
     name: str = Field(min_length=1, max_length=60)
     area: str | None = Field(default=None, max_length=40)
 

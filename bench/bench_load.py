@@ -169,7 +169,9 @@ class CounterClient:
 
     async def post(self, path: str) -> tuple[float, float, dict]:
         t0 = time.monotonic()
-        async with self.http.post(f"{self.base}/api/counters/{self.id}{path}", json={}) as r:
+        # No body: these endpoints read none, and an unread body on a closing connection makes
+        # the kernel answer with a reset instead of letting the response be read.
+        async with self.http.post(f"{self.base}/api/counters/{self.id}{path}") as r:
             data = await r.json()
             status = r.status
         t1 = time.monotonic()

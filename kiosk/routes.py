@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from server import clock
 from server.auth import current_actor, require
+from server.engine.ordering import PRIORITY_RANKS
 from server.i18n import request_locale
 from server.models import Counter, PrintJob, Project
 from server.printing import worker as print_worker
@@ -24,9 +25,7 @@ bp = Blueprint("kiosk", __name__, static_folder="static", static_url_path="/kios
 class CheckInBody(BaseModel):
     code: str = Field(min_length=1, max_length=300)
     # Staff only: a kiosk sending anything but "normal" is refused (it sends a request instead).
-    priority_class: str = Field(
-        default="normal", pattern="^(normal|elderly|disabled|pregnant|vip)$"
-    )
+    priority_class: str = Field(default="normal", pattern=f"^({'|'.join(PRIORITY_RANKS)})$")
     agent_name: str | None = Field(default=None, max_length=60)
 
 
