@@ -533,8 +533,8 @@ def build_demo(
         session.execute(insert(UnitKeyItem), key_rows)
         counts["unit_key_items"] = len(key_rows)
         counts.update(seed_inspect(session, project, rng))
-        seed_kiosk(session, project, rng)
         counts.update(seed_counter(session, project, rng))
+        seed_kiosk(session, project, rng)  # after: its counter locations name floor and building
         # Last: yesterday's finished day uses the reference data seeded above.
         counts["report_day_visits"] = seed_reports(session, project, rng).visits
 
