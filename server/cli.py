@@ -185,6 +185,9 @@ def _print_urls(host: str, port: int, logins, pairing: dict[str, str]) -> None:
     click.echo(f"  签到机   kiosk     {base}/kiosk/")
     click.echo(f"  窗口     counter   {base}/counter/")
     click.echo(f"  大屏     display   {base}/display/")
+    click.echo(f"  验房平板 inspect   {base}/inspect/")
+    click.echo(f"  现场总览 floor     {base}/admin/floor")
+    click.echo(f"  日报表   reports   {base}/admin/reports/daily")
     click.echo("  演示账号 demo logins (user / password / role):")
     for username, password, role, _name in logins:
         click.echo(f"    {username:<12} {password:<18} {role}")

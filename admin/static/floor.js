@@ -165,8 +165,9 @@
     onSnapshot: render,
     on: {
       queue_changed: refresh, ticket_called: refresh, visit_updated: refresh,
-      floor_changed: refresh, print_job_updated: refresh, notice_published: refresh,
-      owner_request: refresh, request_created: refresh,
+      floor_changed: refresh, print_job_updated: refresh, notices_changed: refresh,
+      // Raised at a counter (services/counter_events.py): the supervisor sees it at once.
+      owner_request_created: refresh,
     },
   });
   setInterval(tick, 1000);
