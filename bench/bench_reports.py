@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import tempfile
 import time as clock_time
@@ -128,7 +129,14 @@ def main() -> None:
             auth.create_staff(s, username="bench", password="bench-password", role="supervisor")
             s.commit()
         client = app.test_client()
-        client.post("/api/login", json={"username": "bench", "password": "bench-password"})
+        page_html = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page_html).group(1)
+        r = client.post(
+            "/api/login",
+            json={"username": "bench", "password": "bench-password"},
+            headers={"X-CSRFToken": token},
+        )
+        assert r.status_code == 200, r.get_json()
 
         def page():
             r = client.get(f"/admin/reports/daily?date={DAY}")
