@@ -107,6 +107,11 @@ def build_venue(
         steps = s.scalars(
             select(Step).where(Step.project_id == pid, Step.active).order_by(Step.sort)
         ).all()
+        # The benchmark measures the queue's hot path: its counters press call-next, start and
+        # complete without recording documents, fees or signatures, so the panels' completion
+        # gate is switched off by making every step a plain one.
+        for step in steps:
+            step.kind = "generic"
         password_hash = auth.hash_password(BENCH_PASSWORD)
         n = 0
         for step, count in zip(steps, counters_per_step, strict=False):
