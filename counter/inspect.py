@@ -256,8 +256,6 @@ def api_defect(visit_id: int):
         recorded_at=data.recorded_at,
         actor=current_actor(),
     )
-    if saved.created:
-        print_worker.wake()
     return _saved(saved)
 
 

@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _domain_error(err: DomainError):
         return error_response(err)
 
+    from admin import register_pages as register_admin_pages
     from admin.floor_plans import bp as floor_plans_bp
     from admin.printing import bp as admin_printing_bp
     from admin.reports import bp as admin_reports_bp
@@ -79,16 +80,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from kiosk.routes import bp as kiosk_bp
     from kiosk.status import bp as status_bp
 
-    for bp in (kiosk_bp, status_bp, counter_bp, display_bp, admin_bp, admin_printing_bp):
+    for bp in (
+        kiosk_bp,
+        status_bp,
+        counter_bp,
+        counter_panels_bp,
+        inspect_bp,
+        display_bp,
+        admin_bp,
+        admin_printing_bp,
+        admin_reports_bp,
+        floor_plans_bp,
+        staff_access_bp,
+    ):
         app.register_blueprint(bp)
-    app.register_blueprint(staff_access_bp)
-    app.register_blueprint(admin_reports_bp)
-    from admin import register_pages as register_admin_pages
-
-    register_admin_pages(app)
-    app.register_blueprint(inspect_bp)
-    app.register_blueprint(floor_plans_bp)
-    app.register_blueprint(counter_panels_bp)
+    register_admin_pages(app)  # imports, settings, floor view, owners, audit log
     error_pages.init_app(app)
 
     @app.get("/favicon.ico")
