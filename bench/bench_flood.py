@@ -3,7 +3,7 @@ staff socket flood `resync` for 10 s (see tests/test_flood.py for the setup).
 
     .venv/bin/python -m bench.bench_flood
 
-Run it on an otherwise idle machine: p99 should stay under 200 ms.
+p99 must stay under 200 ms (the test asserts it too).
 """
 
 from __future__ import annotations
