@@ -29,7 +29,7 @@ from . import audit, board_notices, snapshots
 from .actor import Actor
 
 ALL_CALLS = "board:all"
-BOARD_PROGRESS = "board_progress"  # handed over / appointed today
+BOARD_PROGRESS = rt.BOARD_PROGRESS  # handed over / appointed today
 BOARD_SETTINGS = "board_settings"  # this board's filter changed: reconnect for the new one
 RECENT_LIMIT = 30  # more than any screen fits; the board cuts to what it can show
 
