@@ -130,7 +130,7 @@
           list(v.requests, (r) => [r.at ? r.at.slice(11, 16) + " " : "", t("cat_" + r.category) + "：", r.text,
             r.urgency === "urgent" ? badge("badge-danger", t("urgent")) : null]))),
         el("div", {}, el("dt", {}, t("known_issues")), el("dd", {},
-          list(v.known_issues, (k) => [k.room ? k.room + " · " : "", k.description, " ", badge(k.status === "fixed" ? "badge-ok" : "badge-warn", t("issue_" + k.status))])))));
+          list(v.known_issues, (k) => [k.room ? ((cfg.locale === "en" ? k.room_en : k.room_zh) || k.room) + " · " : "", k.description, " ", badge(k.status === "fixed" ? "badge-ok" : "badge-warn", t("issue_" + k.status))])))));
   }
 
   function renderMissing() {
@@ -204,7 +204,7 @@
   // A stored signature, loaded through the staff-only file route.
   const sigThumb = (url, alt) => url ? el("a", {href: url, target: "_blank", rel: "noopener", class: "p-sig-link"},
     el("img", {src: url, alt: alt || t("signature"), class: "p-sig-thumb", loading: "lazy"})) : null;
-  const absentText = (a) => t("absent") + " · " + (cfg.locale === "en" ? a.reason_en : a.reason_zh) + (a.note ? " · " + a.note : "");
+  const absentText = (a, withNote) => t("absent") + " · " + (cfg.locale === "en" ? a.reason_en : a.reason_zh) + (withNote && a.note ? " · " + a.note : "");
 
   // Who signs: a co-owner who did not come is marked (with why); their signatures are no
   // longer asked for. Present again: a newer record, the first stays.
@@ -214,7 +214,7 @@
       p.owners.map((o) => {
         if (o.absent) {
           return el("div", {class: "p-row p-owner-line", dataset: {owner: o.owner_id}},
-            el("span", {}, o.owner), badge("badge-warn p-absent", absentText(o.absent)),
+            el("span", {}, o.owner), badge("badge-warn p-absent", absentText(o.absent, true)),
             el("button", {class: "btn btn-link", type: "button", onclick: () => post("absences", {owner_id: o.owner_id, absent: false})}, t("mark_present")));
         }
         if (o.signed_any) {
