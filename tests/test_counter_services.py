@@ -4,10 +4,13 @@ instead of changing, owner requests and standard responses with their live event
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from server import realtime as rt
@@ -27,6 +30,7 @@ from server.models import (
     VisitStep,
 )
 from server.services import (
+    acceptance_form,
     checkin,
     counter_desk,
     counter_panel,
@@ -491,6 +495,13 @@ def test_a_co_owner_not_present_is_no_longer_asked_to_sign(ctx):
     assert s.scalar(
         select(func.count()).select_from(AuditLog).where(AuditLog.action == "signing.owner_absent")
     )
+
+    # The acceptance form's list of owners says who did not sign, and why.
+    pdf = acceptance_form.render(s, visit, tmp)
+    text = re.sub(
+        r"[\s\x00]+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    )
+    assert "李春花（委托代签）" in text
 
     # They came after all: a newer row; the first stays as evidence; the gate asks again.
     back = mark(co, absent=False, note="本人随后到场")
