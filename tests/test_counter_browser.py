@@ -305,6 +305,14 @@ def test_full_visit_through_the_panels_on_a_tablet(venue_server, tmp_path):
             insp.click("[data-tab=defects]")
             expect(insp.locator("#complete")).to_be_visible(timeout=15_000)
             insp.screenshot(path=str(ARTIFACTS / "counter-inspect-tablet.png"), full_page=True)
+            # The inspection counter's desk screen shows the outcome and the owner's signature.
+            desk_y = insp_ctx.new_page()
+            desk_y.goto(f"{base}/counter/{counters['Y01']}?layout=desk")
+            expect(desk_y.locator("#inspect-result")).to_contain_text("带问题接收")
+            expect(desk_y.locator("#inspect-result img.p-sig-thumb")).to_be_visible()
+            desk_y.wait_for_function(LOADED, arg="#inspect-result img.p-sig-thumb")
+            desk_y.screenshot(path=str(ARTIFACTS / "counter-desk-inspect.png"), full_page=True)
+            desk_y.close()
             insp.click("#complete")
             expect(insp.locator("#message")).to_contain_text("验房已完成")
 

@@ -303,21 +303,27 @@
   }
 
   // The inspection is recorded on the inspection tablet (works offline in the unit); the desk
-  // only points there, and its completion gate still asks for the outcome and the signature.
-  function renderInspect() {
+  // points there and shows what has come in: the outcome and the owner's signature.
+  function renderInspect(p) {
+    const r = p && p.result;
     return el("div", {class: "card p-inspect"},
       el("p", {}, t("inspect_on_tablet")),
+      r ? el("div", {class: "alert alert-info", id: "inspect-result"},
+        el("strong", {}, t("outcome_" + r.outcome)),
+        r.promised_date ? el("span", {}, " · " + t("promised_date") + " " + r.promised_date) : null,
+        r.reason ? el("span", {}, " · " + r.reason) : null,
+        r.signature_url ? el("div", {class: "p-row"}, el("span", {}, t("signature") + (r.signer_name ? " · " + r.signer_name : "")),
+          sigThumb(r.signature_url)) : null) : null,
       el("a", {class: "btn btn-ok p-big", href: "/inspect/", target: "_blank", rel: "noopener"},
         t("open_inspection_app")));
   }
 
-  const KINDS = {verify: renderVerify, fees: renderFees, sign: renderSign, keys: renderKeys};
+  const KINDS = {verify: renderVerify, fees: renderFees, sign: renderSign, inspect: renderInspect, keys: renderKeys};
 
   let kindJson = "";
   function renderKind(force) {
     const box = byId("kind-panel");
     const fn = !panel.visit ? null
-      : panel.kind === "inspect" ? renderInspect
       : panel.panel ? KINDS[panel.kind] : null;
     const json = JSON.stringify([lastTicket, panel.panel, signing && signing.label]);
     if (!force && json === kindJson) return; // keep what is being typed or drawn

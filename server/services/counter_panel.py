@@ -23,13 +23,40 @@ from server.models import (
     VisitStep,
 )
 
-from . import evidence_rows, fees, key_handover, requirements, signing, verification
+from . import (
+    evidence_rows,
+    fees,
+    files,
+    inspection,
+    key_handover,
+    requirements,
+    signing,
+    verification,
+)
 from .counter_desk import holder_payload
 from .owner_requests import CATEGORIES, departments
 from .owner_requests import payload as request_payload
 from .panel_common import owners_of
 
+
+def _inspect_panel(session: Session, vs: VisitStep) -> dict[str, Any]:
+    """The desk's view of the inspection recorded on the tablet: the outcome and signature."""
+    r = inspection.current_result(session, vs.visit_id)
+    return {
+        "result": None
+        if r is None
+        else {
+            "outcome": r.outcome,
+            "promised_date": r.promised_date.isoformat() if r.promised_date else None,
+            "reason": r.reason,
+            "signer_name": r.signer_name,
+            "signature_url": files.url(r.signature_file_id),
+        }
+    }
+
+
 PANELS = {
+    "inspect": _inspect_panel,
     "verify": lambda s, vs: {"documents": verification.checklist(s, vs)},
     "fees": fees.panel,
     "sign": signing.panel,
