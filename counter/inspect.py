@@ -355,12 +355,17 @@ def api_resolve(issue_id: int):
 
 
 @bp.get("/api/inspect/files/<int:file_id>")
+@bp.get("/api/files/<int:file_id>")
 @require("staff")
 def stored_file(file_id: int):
-    stored = db_session().get(StoredFile, file_id)
-    if stored is None:
+    """A stored image (signature, defect photo, floor plan) for staff of the project whose
+    visit (or unit type) uses it; anything else is "unknown" (no hint that it exists)."""
+    s = db_session()
+    stored = s.get(StoredFile, file_id)
+    if stored is None or not file_store.belongs_to_project(s, stored, project_id()):
         raise NotFound("unknown_file", "Unknown file.")
-    resp = send_file(file_store.file_path(current_app.instance_path, stored), mimetype=stored.mime)
+    path = file_store.safe_path(current_app.instance_path, stored)
+    resp = send_file(path, mimetype=stored.mime)
     resp.headers["Cache-Control"] = "private, max-age=86400, immutable"  # content-named
     return resp
 

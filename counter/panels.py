@@ -71,6 +71,13 @@ class SignBody(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class AbsenceBody(BaseModel):
+    owner_id: int
+    absent: bool = True
+    reason: str | None = Field(default=None, max_length=20)
+    note: str | None = Field(default=None, max_length=500)
+
+
 class KeyItemBody(BaseModel):
     key_item_type_id: int
     handed: int
@@ -210,6 +217,22 @@ def api_sign(counter_id: int, visit_step_id: int):
         image=_image_bytes(data.image),
         client_id=data.client_id,
         reason=data.reason,
+    )
+    return _panel(counter)
+
+
+@bp.post("/api/counters/<int:counter_id>/tickets/<int:visit_step_id>/absences")
+@require("staff")
+def api_absence(counter_id: int, visit_step_id: int):
+    """A co-owner not present for this visit (未到场 / 委托代签), or present after all."""
+    counter = _counter(counter_id)
+    data = body(AbsenceBody)
+    signing.mark_absence(
+        db_session(),
+        counter=counter,
+        visit_step_id=visit_step_id,
+        actor=current_actor(),
+        **data.model_dump(),
     )
     return _panel(counter)
 

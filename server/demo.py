@@ -117,6 +117,7 @@ DEVICES = (
 DOCUMENT_TYPES = (
     ("id_card", "身份证", "ID card", "verify", False),
     ("purchase_contract", "购房合同", "Purchase contract", "verify", False),
+    ("earlier_receipts", "已缴款收据", "Earlier payment receipts", "verify", False),
     ("power_of_attorney", "授权委托书", "Power of attorney", "verify", False),
     ("acceptance_form", "房屋交付验收单", "Handover acceptance form", "sign", True),
     ("service_agreement", "物业服务协议", "Property service agreement", "sign", True),
@@ -129,6 +130,12 @@ DOCUMENT_TYPES = (
         True,
     ),
 )
+
+# Checked when the owner brings them, never a reason to hold a visit: the receipts of what was
+# paid before the day (deposit, down payment, the maintenance fund or deed tax some owners paid
+# at signing) prove payments that finance's ledger already holds, and the fees step reconciles
+# against that ledger. Most owners have them; many lost a slip years ago.
+OPTIONAL_DOCUMENTS = frozenset({"earlier_receipts"})
 
 FEE_TYPES = (
     ("property_fee", "物业费（预收一年）", "Property fee (one year in advance)"),
@@ -362,7 +369,13 @@ def build_demo(
         # Reference data.
         session.add_all(
             DocumentType(
-                project_id=pid, code=c, name_zh=zh, name_en=en, step_code=s, needs_signature=sig
+                project_id=pid,
+                code=c,
+                name_zh=zh,
+                name_en=en,
+                step_code=s,
+                needs_signature=sig,
+                required=c not in OPTIONAL_DOCUMENTS,
             )
             for c, zh, en, s, sig in DOCUMENT_TYPES
         )

@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from server import clock
-from server.models import Counter, OwnerRequest, PrintJob, StoredFile
+from server.models import (
+    AuditLog,
+    Counter,
+    OwnerAbsence,
+    OwnerRequest,
+    PrintJob,
+    StoredFile,
+    VisitDocument,
+)
 from server.realtime import socketio
 from tests.conftest import PASSWORD
 from tests.counter_venue import build_counter_venue, signature_png
@@ -175,6 +183,129 @@ def test_signature_upload_checks(app, cv, staff, sup):
     assert sig["signed"] and sig["file_id"]
     r = staff.post(url(cv, "W10", panel, "signatures"), json={**body, "image": png_url()})
     assert r.status_code == 422 and "重签" in error_of(r)["message"]
+
+
+def _at_signing(staff, sup, cv) -> dict:
+    panel = served(staff, cv, "W01")
+    visit_id = panel["visit"]["visit_id"]
+    for code in ("verify", "fees"):
+        sup.post(f"/api/visits/{visit_id}/skip", json={"step": code, "reason": "测试"})
+    return served(staff, cv, "W10")
+
+
+def test_signature_image_is_shown_to_staff_only(app, cv, staff, sup):
+    panel = _at_signing(staff, cv=cv, sup=sup)
+    doc = panel["panel"]["documents"][0]
+    r = staff.post(
+        url(cv, "W10", panel, "signatures"),
+        json={
+            "document_type_id": doc["document_type_id"],
+            "owner_id": doc["signatures"][0]["owner_id"],
+            "image": png_url(),
+        },
+    )
+    sig = r.get_json()["panel"]["documents"][0]["signatures"][0]
+    src = sig["image_url"]
+    assert src == f"/api/files/{sig['file_id']}"
+    for who in (staff, sup):
+        r = who.get(src)
+        assert r.status_code == 200 and r.mimetype == "image/png"
+        assert r.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert staff.get(f"/api/inspect/files/{sig['file_id']}").status_code == 200  # old address
+    # Nobody logged in, and an owner following their ticket's status page: refused.
+    anonymous = app.test_client()
+    r = anonymous.get(src)
+    assert r.status_code in (401, 403) and not r.data.startswith(b"\x89PNG")
+    status_url = staff.post("/api/checkin", json={"code": cv.v.codes[1]}).get_json()
+    owner = app.test_client()
+    link = status_url.get("status_url") or status_url["ticket"]["status_url"]
+    assert owner.get(link.removeprefix("http://localhost")).status_code == 200
+    r = owner.get(src)
+    assert r.status_code in (401, 403) and not r.data.startswith(b"\x89PNG")
+    # A file no visit uses, and a row whose path leads out of the files folder: unknown.
+    with app.extensions["handover_db"].session() as s:
+        stray = StoredFile(
+            kind="signature", path="files/x.png", mime="image/png", size=1, sha256="0"
+        )
+        evil = StoredFile(
+            kind="signature", path="../../../etc/passwd", mime="image/png", size=1, sha256="0"
+        )
+        s.add_all([stray, evil])
+        s.flush()
+        row = s.get(VisitDocument, s.scalar(select(VisitDocument.id)))
+        s.add(
+            VisitDocument(
+                visit_id=row.visit_id,
+                document_type_id=row.document_type_id,
+                owner_id=row.owner_id,
+                status="signed",
+                signature_file_id=evil.id,
+                supersedes_id=row.id,
+                correction_reason="测试",
+            )
+        )
+        s.commit()
+        ids = (stray.id, evil.id)
+    for fid in ids:
+        r = staff.get(f"/api/files/{fid}")
+        assert r.status_code == 404 and error_of(r)["message"] == "文件不存在。"
+    assert staff.get("/api/files/99999").status_code == 404
+
+
+def test_co_owner_marked_not_present_over_http(app, cv, staff, sup):
+    panel = _at_signing(staff, cv=cv, sup=sup)
+    p = panel["panel"]
+    principal, co = (o["owner_id"] for o in p["owners"])
+    for doc in p["documents"]:
+        staff.post(
+            url(cv, "W10", panel, "signatures"),
+            json={
+                "document_type_id": doc["document_type_id"],
+                "owner_id": principal,
+                "image": png_url(),
+            },
+        )
+    cid = cv.sign_counter
+    vsid = panel["visit"]["visit_step_id"]
+    r = staff.post(f"/api/counters/{cid}/tickets/{vsid}/complete")
+    assert r.status_code == 422  # the co-owner's signature is still asked for
+    # Bad input: a clear message in Chinese, nothing recorded.
+    r = staff.post(url(cv, "W10", panel, "absences"), json={"owner_id": co, "reason": "其他"})
+    assert r.status_code == 422 and "委托代签" in error_of(r)["message"]
+    r = staff.post(url(cv, "W10", panel, "absences"), json={"owner_id": "x"})
+    assert r.status_code in (400, 422)
+    r = staff.post(
+        url(cv, "W10", panel, "absences"), json={"owner_id": principal, "reason": "not_present"}
+    )
+    assert r.status_code == 422 and "已签过字" in error_of(r)["message"]
+    # Another staff member who does not hold the counter: refused.
+    other = client_for(app, "staff2")
+    r = other.post(
+        url(cv, "W10", panel, "absences"), json={"owner_id": co, "reason": "not_present"}
+    )
+    assert r.status_code == 403
+    with app.extensions["handover_db"].session() as s:
+        assert s.scalar(select(func.count()).select_from(OwnerAbsence)) == 0
+
+    r = staff.post(
+        url(cv, "W10", panel, "absences"),
+        json={"owner_id": co, "reason": "proxy_signing", "note": "由王先生持委托书代签"},
+    )
+    assert r.status_code == 200
+    after = r.get_json()
+    assert after["panel"]["owners"][1]["absent"]["reason_zh"] == "委托代签"
+    assert after["missing"] == []
+    r = staff.post(f"/api/counters/{cid}/tickets/{vsid}/complete")
+    assert r.status_code == 200, r.get_json()
+    with app.extensions["handover_db"].session() as s:
+        row = s.scalar(select(OwnerAbsence))
+        assert (row.owner_id, row.absent, row.reason, row.note) == (
+            co,
+            True,
+            "proxy_signing",
+            "由王先生持委托书代签",
+        )
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "signing.owner_absent"))
 
 
 def test_keys_over_http_queue_the_receipt(app, cv, staff, sup):

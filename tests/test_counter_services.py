@@ -4,10 +4,13 @@ instead of changing, owner requests and standard responses with their live event
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from server import realtime as rt
@@ -18,6 +21,7 @@ from server.models import (
     FeePayment,
     InspectionResult,
     KeyHandover,
+    OwnerAbsence,
     PrintJob,
     StepTransition,
     StoredFile,
@@ -26,6 +30,7 @@ from server.models import (
     VisitStep,
 )
 from server.services import (
+    acceptance_form,
     checkin,
     counter_desk,
     counter_panel,
@@ -425,6 +430,126 @@ def test_each_owner_signs_and_a_signature_is_never_overwritten(ctx):
         )
     s.rollback()
     assert s.scalar(select(func.count()).select_from(StoredFile)) == 3
+
+
+def test_a_co_owner_not_present_is_no_longer_asked_to_sign(ctx):
+    s, cv, tmp = ctx
+    visit = arrive(s, cv)
+    for code in ("verify", "fees"):
+        queue.skip(s, visit_id=visit.id, step_code=code, actor=sup(cv), reason="测试")
+    vs = call(s, cv, "W10")
+    panel = signing.panel(s, vs)
+    principal, co = (o["owner_id"] for o in panel["owners"])
+    doc = panel["documents"][0]
+
+    def mark(owner_id, **kw):
+        return signing.mark_absence(
+            s, counter=vs.counter, visit_step_id=vs.id, actor=staff(cv), owner_id=owner_id, **kw
+        )
+
+    def sign_for(owner_id):
+        return signing.sign(
+            s,
+            counter=vs.counter,
+            visit_step_id=vs.id,
+            actor=staff(cv),
+            instance_path=tmp,
+            document_type_id=doc["document_type_id"],
+            owner_id=owner_id,
+            image=signature_png(),
+        )
+
+    sign_for(principal)
+    # The gate still asks for the co-owner's signature.
+    assert [m["code"] for m in requirements.missing(s, vs)] == ["signature"]
+    assert "李*花" in requirements.missing(s, vs)[0]["text_zh"]
+
+    # Bad input: a clear message, nothing recorded.
+    for kw, code in (
+        ({"owner_id": co, "reason": "busy"}, "bad_absence_reason"),
+        ({"owner_id": co, "reason": None}, "bad_absence_reason"),
+        ({"owner_id": principal, "reason": "not_present"}, "owner_has_signed"),
+        ({"owner_id": 999_999, "reason": "not_present"}, "not_an_owner"),
+        ({"owner_id": co, "absent": False}, "not_absent"),
+    ):
+        with pytest.raises(Invalid) as refused:
+            mark(**kw)
+        assert refused.value.code == code
+        s.rollback()
+    assert s.scalar(select(func.count()).select_from(OwnerAbsence)) == 0
+
+    row = mark(co, reason="proxy_signing", note="由配偶代签")
+    assert requirements.missing(s, vs) == []  # the gate passes now
+    sig = signing.panel(s, vs)["documents"][0]["signatures"][1]
+    assert not sig["signed"] and sig["absent"]["reason_zh"] == "委托代签"
+    owners = signing.panel(s, vs)["owners"]
+    assert owners[1]["absent"]["note"] == "由配偶代签" and owners[0]["absent"] is None
+    with pytest.raises(Invalid) as refused:  # marked absent: no signature in their name
+        sign_for(co)
+    assert refused.value.code == "owner_marked_absent"
+    s.rollback()
+    with pytest.raises(Invalid) as refused:
+        mark(co, reason="not_present")
+    assert refused.value.code == "already_absent"
+    s.rollback()
+    assert s.scalar(
+        select(func.count()).select_from(AuditLog).where(AuditLog.action == "signing.owner_absent")
+    )
+
+    # The acceptance form's list of owners says who did not sign, and why.
+    pdf = acceptance_form.render(s, visit, tmp)
+    text = re.sub(
+        r"[\s\x00]+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    )
+    assert "李春花（委托代签）" in text
+
+    # They came after all: a newer row; the first stays as evidence; the gate asks again.
+    back = mark(co, absent=False, note="本人随后到场")
+    rows = s.scalars(select(OwnerAbsence).order_by(OwnerAbsence.id)).all()
+    assert [(r.absent, r.reason) for r in rows] == [(True, "proxy_signing"), (False, None)]
+    assert back.supersedes_id == row.id and back.correction_reason == "本人随后到场"
+    assert [m["code"] for m in requirements.missing(s, vs)] == ["signature"]
+    sign_for(co)
+    assert requirements.missing(s, vs) == []
+
+
+def test_the_last_owner_present_cannot_be_marked_absent(ctx):
+    s, cv, _tmp = ctx
+    visit = arrive(s, cv)
+    for code in ("verify", "fees"):
+        queue.skip(s, visit_id=visit.id, step_code=code, actor=sup(cv), reason="测试")
+    vs = call(s, cv, "W10")
+    principal, co = (o["owner_id"] for o in signing.panel(s, vs)["owners"])
+    signing.mark_absence(
+        s,
+        counter=vs.counter,
+        visit_step_id=vs.id,
+        actor=staff(cv),
+        owner_id=co,
+        reason="not_present",
+    )
+    with pytest.raises(Invalid) as refused:
+        signing.mark_absence(
+            s,
+            counter=vs.counter,
+            visit_step_id=vs.id,
+            actor=staff(cv),
+            owner_id=principal,
+            reason="not_present",
+        )
+    assert refused.value.code == "last_owner_present"
+    s.rollback()
+    with pytest.raises(Forbidden):  # another staff member does not hold this counter
+        signing.mark_absence(
+            s,
+            counter=vs.counter,
+            visit_step_id=vs.id,
+            actor=staff2(cv),
+            owner_id=co,
+            absent=False,
+        )
+    s.rollback()
+    assert s.scalar(select(func.count()).select_from(OwnerAbsence)) == 1
 
 
 # ---- keys ---------------------------------------------------------------------------------

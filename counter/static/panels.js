@@ -130,7 +130,7 @@
           list(v.requests, (r) => [r.at ? r.at.slice(11, 16) + " " : "", t("cat_" + r.category) + "：", r.text,
             r.urgency === "urgent" ? badge("badge-danger", t("urgent")) : null]))),
         el("div", {}, el("dt", {}, t("known_issues")), el("dd", {},
-          list(v.known_issues, (k) => [k.room ? k.room + " · " : "", k.description, " ", badge(k.status === "fixed" ? "badge-ok" : "badge-warn", t("issue_" + k.status))])))));
+          list(v.known_issues, (k) => [k.room ? ((cfg.locale === "en" ? k.room_en : k.room_zh) || k.room) + " · " : "", k.description, " ", badge(k.status === "fixed" ? "badge-ok" : "badge-warn", t("issue_" + k.status))])))));
   }
 
   function renderMissing() {
@@ -156,7 +156,7 @@
       const st = d.status === "seen" ? badge("badge-ok", t("seen")) : d.status === "missing" ? badge("badge-danger", t("doc_missing")) : badge("", t("not_checked"));
       const mark = (status) => post("documents", {document_type_id: d.document_type_id, owner_id: d.owner_id, status});
       return el("tr", {dataset: {doc: d.code}},
-        el("td", {}, name(d), d.owner ? el("span", {class: "muted"}, "（" + d.owner + "）") : null, d.required ? null : el("small", {class: "muted"}, " *")),
+        el("td", {}, name(d), d.owner ? el("span", {class: "muted"}, "（" + d.owner + "）") : null, d.required ? null : el("small", {class: "muted p-optional"}, " " + t("optional"))),
         el("td", {}, st),
         el("td", {class: "c-right p-btns"},
           el("button", {class: "btn btn-ok", type: "button", onclick: () => mark("seen")}, t("seen")),
@@ -201,16 +201,50 @@
     return {box, signer};
   }
 
+  // A stored signature, loaded through the staff-only file route.
+  const sigThumb = (url, alt) => url ? el("a", {href: url, target: "_blank", rel: "noopener", class: "p-sig-link"},
+    el("img", {src: url, alt: alt || t("signature"), class: "p-sig-thumb", loading: "lazy"})) : null;
+  const absentText = (a, withNote) => t("absent") + " · " + (cfg.locale === "en" ? a.reason_en : a.reason_zh) + (withNote && a.note ? " · " + a.note : "");
+
+  // Who signs: a co-owner who did not come is marked (with why); their signatures are no
+  // longer asked for. Present again: a newer record, the first stays.
+  function renderPresence(p) {
+    if (p.owners.length < 2) return null;
+    return el("div", {class: "p-presence", id: "presence"}, el("h3", {class: "c-h"}, t("presence")),
+      p.owners.map((o) => {
+        if (o.absent) {
+          return el("div", {class: "p-row p-owner-line", dataset: {owner: o.owner_id}},
+            el("span", {}, o.owner), badge("badge-warn p-absent", absentText(o.absent, true)),
+            el("button", {class: "btn btn-link", type: "button", onclick: () => post("absences", {owner_id: o.owner_id, absent: false})}, t("mark_present")));
+        }
+        if (o.signed_any) {
+          return el("div", {class: "p-row p-owner-line", dataset: {owner: o.owner_id}}, el("span", {}, o.owner), badge("badge-ok", t("present")));
+        }
+        const reason = el("select", {class: "p-absent-reason", "aria-label": t("absent_reason")},
+          el("option", {value: ""}, t("absent_reason") + "…"),
+          p.absence_reasons.map((r) => el("option", {value: r}, t("absence_" + r))));
+        const note = el("input", {maxlength: 500, class: "p-absent-note", placeholder: t("absent_note"), "aria-label": t("absent_note"), dataset: {draft: "absnote" + o.owner_id}});
+        return el("div", {class: "p-row p-owner-line", dataset: {owner: o.owner_id}},
+          el("span", {}, o.owner), reason, note,
+          el("button", {class: "btn btn-warn p-absent-btn", type: "button", onclick: () => {
+            if (!reason.value) { St.message(t("absent_reason_needed"), "error"); return; }
+            post("absences", {owner_id: o.owner_id, absent: true, reason: reason.value, note: note.value.trim() || null});
+          }}, t("mark_absent")));
+      }));
+  }
+
   function renderSign(p) {
     const rows = p.documents.map((d) => el("tr", {}, el("td", {}, name(d)), el("td", {},
       d.signatures.map((s) => el("div", {class: "p-sig-line"},
         s.owner ? el("span", {}, s.owner + " ") : null,
-        s.signed ? badge("badge-ok", t("signed") + (s.signer_name ? " · " + s.signer_name : "")) : badge("", t("not_signed")),
-        s.signed ? null : el("button", {class: "btn btn-primary p-sign-btn", type: "button", onclick: () => {
+        s.signed ? badge("badge-ok", t("signed") + (s.signer_name ? " · " + s.signer_name : ""))
+          : s.absent ? badge("badge-warn", absentText(s.absent)) : badge("", t("not_signed")),
+        s.signed ? sigThumb(s.image_url, t("signature") + " " + name(d) + (s.owner ? "（" + s.owner + "）" : "")) : null,
+        s.signed || s.absent ? null : el("button", {class: "btn btn-primary p-sign-btn", type: "button", onclick: () => {
           signing = {document_type_id: d.document_type_id, owner_id: s.owner_id, label: name(d) + (s.owner ? "（" + s.owner + "）" : "")};
           renderKind(true);
         }}, t("sign")))))));
-    const out = [el("table", {class: "grid p-table", id: "sign-table"}, el("tbody", {}, rows))];
+    const out = [renderPresence(p), el("table", {class: "grid p-table", id: "sign-table"}, el("tbody", {}, rows))];
     if (signing) {
       const {box, signer} = padBox(p.agent || "");
       out.push(el("div", {class: "p-pad card"}, el("h3", {}, signing.label), box,
@@ -240,7 +274,9 @@
         }), p.handover.readings.map((r) => {
           const m = p.meters.find((x) => x.meter_type_id === r.meter_type_id);
           return el("li", {}, (m ? name(m) : "") + (r.meter_no ? " #" + r.meter_no : "") + "：" + r.reading + (m ? " " + m.unit : ""));
-        })));
+        })),
+        p.handover.signature_url ? el("div", {class: "p-row"}, el("span", {}, t("signature") + (p.handover.signer_name ? " · " + p.handover.signer_name : "")),
+          sigThumb(p.handover.signature_url)) : null);
     }
     const counts = p.items.map((k) => ({k, handed: el("input", {type: "number", min: 0, max: k.quantity, value: k.quantity, class: "p-count", "aria-label": name(k), dataset: {draft: "handed" + k.key_item_type_id}}),
       note: el("input", {maxlength: 200, placeholder: t("short_note"), "aria-label": t("short_note"), dataset: {draft: "short" + k.key_item_type_id}})}));
@@ -267,21 +303,27 @@
   }
 
   // The inspection is recorded on the inspection tablet (works offline in the unit); the desk
-  // only points there, and its completion gate still asks for the outcome and the signature.
-  function renderInspect() {
+  // points there and shows what has come in: the outcome and the owner's signature.
+  function renderInspect(p) {
+    const r = p && p.result;
     return el("div", {class: "card p-inspect"},
       el("p", {}, t("inspect_on_tablet")),
+      r ? el("div", {class: "alert alert-info", id: "inspect-result"},
+        el("strong", {}, t("outcome_" + r.outcome)),
+        r.promised_date ? el("span", {}, " · " + t("promised_date") + " " + r.promised_date) : null,
+        r.reason ? el("span", {}, " · " + r.reason) : null,
+        r.signature_url ? el("div", {class: "p-row"}, el("span", {}, t("signature") + (r.signer_name ? " · " + r.signer_name : "")),
+          sigThumb(r.signature_url)) : null) : null,
       el("a", {class: "btn btn-ok p-big", href: "/inspect/", target: "_blank", rel: "noopener"},
         t("open_inspection_app")));
   }
 
-  const KINDS = {verify: renderVerify, fees: renderFees, sign: renderSign, keys: renderKeys};
+  const KINDS = {verify: renderVerify, fees: renderFees, sign: renderSign, inspect: renderInspect, keys: renderKeys};
 
   let kindJson = "";
   function renderKind(force) {
     const box = byId("kind-panel");
     const fn = !panel.visit ? null
-      : panel.kind === "inspect" ? renderInspect
       : panel.panel ? KINDS[panel.kind] : null;
     const json = JSON.stringify([lastTicket, panel.panel, signing && signing.label]);
     if (!force && json === kindJson) return; // keep what is being typed or drawn

@@ -236,6 +236,23 @@ class VisitDocument(Supersedes, CreatedAt, Base):
     document_type: Mapped[DocumentType] = relationship()
 
 
+class OwnerAbsence(Supersedes, CreatedAt, Base):
+    """A co-owner marked as not present for this visit (未到场) at signing: the other owner or
+    an agent with power of attorney signs, and the completion gate no longer asks for this
+    owner's signatures. Undone by a newer row (absent False) superseding it; both stay."""
+
+    __tablename__ = "owner_absences"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id"))
+    absent: Mapped[bool] = mapped_column(default=True)
+    reason: Mapped[str | None] = mapped_column(String(20))  # proxy_signing | not_present
+    note: Mapped[str | None] = mapped_column(Text)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("owner_absences.id"))
+
+
 class FeePayment(Supersedes, CreatedAt, Base):
     """One fee item settled at the fees counter: paid (method, receipt number) or waived."""
 

@@ -147,7 +147,19 @@ def render(
     )
     pdf.ln(2)
 
-    owners = "、".join(uo.owner.name for uo in unit.owners)
+    # A co-owner marked as not present at signing (委托代签 / 未到场) did not sign here either.
+    from .signing import ABSENCE_REASONS, absences
+
+    away = absences(session, visit.id)
+
+    def _owner(o) -> str:
+        row = away.get(o.id)
+        if row is None:
+            return o.name
+        zh, en_text = ABSENCE_REASONS.get(row.reason or "", ("未到场", "not present"))
+        return f"{o.name}（{zh}）" if not en else f"{o.name} ({en_text})"
+
+    owners = "、".join(_owner(uo.owner) for uo in unit.owners)
     if visit.agent_name:
         owners += f"（受托人 {visit.agent_name}）" if not en else f" (agent {visit.agent_name})"
     when = (result.recorded_at or result.created_at) if result else (vs.started_at if vs else None)

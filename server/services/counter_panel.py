@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from server.models import (
     Counter,
     DocumentType,
+    InspectionRoom,
     KnownIssue,
+    KnownIssueCheck,
     OwnerRequest,
     StandardResponse,
     Step,
@@ -21,13 +23,40 @@ from server.models import (
     VisitStep,
 )
 
-from . import evidence_rows, fees, key_handover, requirements, signing, verification
+from . import (
+    evidence_rows,
+    fees,
+    files,
+    inspection,
+    key_handover,
+    requirements,
+    signing,
+    verification,
+)
 from .counter_desk import holder_payload
 from .owner_requests import CATEGORIES, departments
 from .owner_requests import payload as request_payload
 from .panel_common import owners_of
 
+
+def _inspect_panel(session: Session, vs: VisitStep) -> dict[str, Any]:
+    """The desk's view of the inspection recorded on the tablet: the outcome and signature."""
+    r = inspection.current_result(session, vs.visit_id)
+    return {
+        "result": None
+        if r is None
+        else {
+            "outcome": r.outcome,
+            "promised_date": r.promised_date.isoformat() if r.promised_date else None,
+            "reason": r.reason,
+            "signer_name": r.signer_name,
+            "signature_url": files.url(r.signature_file_id),
+        }
+    }
+
+
 PANELS = {
+    "inspect": _inspect_panel,
     "verify": lambda s, vs: {"documents": verification.checklist(s, vs)},
     "fees": fees.panel,
     "sign": signing.panel,
@@ -55,6 +84,23 @@ def _frame(session: Session, vs: VisitStep) -> dict[str, Any]:
         .where(KnownIssue.unit_id == visit.unit_id)
         .order_by(KnownIssue.id)
     ).all()
+    # What the inspection of this unit said about each known issue (the newest answer wins
+    # over the status the issue was imported with), and the rooms' names.
+    confirmed: dict[int, str] = {}
+    rooms: dict[str, tuple[str, str]] = {}
+    if issues:
+        for known_id, result in session.execute(
+            select(KnownIssueCheck.known_issue_id, KnownIssueCheck.result)
+            .where(KnownIssueCheck.known_issue_id.in_([k.id for k, _ in issues]))
+            .order_by(KnownIssueCheck.id)
+        ):
+            confirmed[known_id] = "fixed" if result == "fixed" else "open"
+        rooms = {
+            r.code: (r.name_zh, r.name_en)
+            for r in session.scalars(
+                select(InspectionRoom).where(InspectionRoom.project_id == visit.project_id)
+            )
+        }
     principal = visit.owner_id
     poa_seen = None
     if visit.party_role == "agent":
@@ -113,8 +159,11 @@ def _frame(session: Session, vs: VisitStep) -> dict[str, Any]:
             {
                 "id": k.id,
                 "room": k.room_code,
+                "room_zh": rooms.get(k.room_code or "", (None, None))[0],
+                "room_en": rooms.get(k.room_code or "", (None, None))[1],
                 "description": k.description,
-                "status": k.status,
+                "status": confirmed.get(k.id, k.status),
+                "confirmed_at_inspection": k.id in confirmed,
                 "source": k.source,
                 "response": r.topic if r else None,
             }

@@ -13,11 +13,20 @@ import io
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
-from server.engine import Invalid
-from server.models import StoredFile
+from server.engine import Invalid, NotFound
+from server.models import (
+    Defect,
+    DefectPhoto,
+    InspectionResult,
+    KeyHandover,
+    StoredFile,
+    UnitType,
+    Visit,
+    VisitDocument,
+)
 
 from .actor import Actor
 
@@ -113,3 +122,45 @@ def store_image(
 
 def file_path(instance_path: str | Path, stored: StoredFile) -> Path:
     return Path(instance_path) / stored.path
+
+
+def url(file_id: int | None) -> str | None:
+    """Where staff screens load a stored image (counter.inspect.stored_file)."""
+    return f"/api/files/{file_id}" if file_id else None
+
+
+def belongs_to_project(session: Session, stored: StoredFile, project_id: int) -> bool:
+    """Whether the file is evidence of a visit of this project (a signature on a document,
+    the key handover or the acceptance form; a defect photo) or one of its floor plans. A file
+    nothing uses yet (an upload whose record has not arrived) is shown to nobody."""
+    fid = stored.id
+    in_project = Visit.project_id == project_id
+    uses = union_all(
+        select(VisitDocument.id)
+        .join(Visit, Visit.id == VisitDocument.visit_id)
+        .where(VisitDocument.signature_file_id == fid, in_project),
+        select(KeyHandover.id)
+        .join(Visit, Visit.id == KeyHandover.visit_id)
+        .where(KeyHandover.signature_file_id == fid, in_project),
+        select(InspectionResult.id)
+        .join(Visit, Visit.id == InspectionResult.visit_id)
+        .where(InspectionResult.signature_file_id == fid, in_project),
+        select(DefectPhoto.id)
+        .join(Defect, Defect.id == DefectPhoto.defect_id)
+        .join(Visit, Visit.id == Defect.visit_id)
+        .where(DefectPhoto.file_id == fid, in_project),
+        select(UnitType.id).where(
+            UnitType.floor_plan_file_id == fid, UnitType.project_id == project_id
+        ),
+    ).subquery()
+    return session.scalar(select(uses.c[0]).limit(1)) is not None
+
+
+def safe_path(instance_path: str | Path, stored: StoredFile) -> Path:
+    """The file's path, refused unless it lies inside the instance's files folder (a path
+    written into the row by anything else is never followed)."""
+    root = (Path(instance_path) / "files").resolve()
+    path = (Path(instance_path) / stored.path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound("unknown_file", "Unknown file.")
+    return path

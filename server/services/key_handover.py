@@ -130,6 +130,7 @@ def panel(session: Session, vs: VisitStep) -> dict[str, Any]:
             "id": done.id,
             "shortfall": done.shortfall,
             "signer_name": done.signer_name,
+            "signature_url": files.url(done.signature_file_id),
             "print_job_id": done.print_job_id,
             "at": done.created_at.isoformat(timespec="seconds") if done.created_at else None,
             "items": [

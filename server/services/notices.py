@@ -63,7 +63,7 @@ def _what_to_bring(session: Session, project_id: int) -> list[str]:
     items = list(ALWAYS_BRING)
     for d in docs:
         if d.code != "id_card" and d.code != "power_of_attorney":
-            items.append(f"{d.name_zh}原件")
+            items.append(f"{d.name_zh}原件" + ("" if d.required else "（如有）"))
     return items
 
 

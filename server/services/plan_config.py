@@ -558,6 +558,7 @@ def create_project(
                 name_en=en,
                 step_code=s,
                 needs_signature=sig,
+                required=c not in demo.OPTIONAL_DOCUMENTS,
                 sort=i,
             )
             for i, (c, zh, en, s, sig) in enumerate(demo.DOCUMENT_TYPES)

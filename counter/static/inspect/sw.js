@@ -2,7 +2,7 @@
  * with no network in the unit. Data never goes through here: the page keeps it in IndexedDB.
  * Navigations: network first, the cached page when offline. Static files and stored images
  * (content-named, never changing): cache first. API calls: straight to the network. */
-const CACHE = "inspect-shell-v1";
+const CACHE = "inspect-shell-v2";
 const SHELL = [
   "/inspect/",
   "/static/ui.js",
