@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time as timer
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -44,6 +45,17 @@ def connect(app):
 
 def received(sc) -> list[tuple[str, dict]]:
     return [(m["name"], m["args"][0] if m["args"] else None) for m in sc.get_received()]
+
+
+def received_until(sc, name: str, timeout: float = 3.0) -> list[tuple[str, dict]]:
+    """What arrives until an event `name` has: queue states are merged under a burst (the
+    newest follows within realtime.COALESCE_SECONDS), calls and visits come at once."""
+    messages = received(sc)
+    deadline = timer.monotonic() + timeout
+    while not named(messages, name) and timer.monotonic() < deadline:
+        timer.sleep(0.02)
+        messages += received(sc)
+    return messages
 
 
 def named(messages, name: str) -> list[dict]:
@@ -140,7 +152,7 @@ def test_display_hears_the_call_live(venue, connect, staff_client):
     received(sc)  # the snapshot
 
     call_next(staff_client, venue.counters["W01"])
-    messages = received(sc)
+    messages = received_until(sc, "queue_changed")
     calls = named(messages, "ticket_called")
     assert len(calls) == 1
     assert calls[0]["ticket_no"] == "A001"

@@ -6,14 +6,15 @@ shapes, so a screen that missed events catches up by itself.
 Each is built from as few queries as the data needs (the query budgets in
 tests/test_query_budget.py keep it so): steps with their waiting counts in one query, counters
 with their current ticket in one (plus their steps), service times from memory
-(services.service_times). Steps and counters loaded once are found again in the session's
-identity map, so `vs.step` or `vs.counter` afterwards costs nothing.
+(services.service_times). The queue state is built after every change, so its counters are
+plain rows (CounterNow), not ORM objects; steps loaded once are found again in the session's
+identity map, so `vs.step` afterwards costs nothing.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -68,34 +69,78 @@ def open_counters(session: Session, project_id: int, step_id: int) -> int:
     )
 
 
-def _counters(session: Session, project_id: int) -> list[tuple[Counter, str | None, str | None]]:
+class CounterNow(NamedTuple):
+    """A counter as the screens list it: plain values, not ORM objects (this is built after
+    every change, and loading Counter and Step objects with their relationship was the most
+    expensive part of it)."""
+
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    area: str | None
+    is_open: bool
+    steps: tuple[tuple[int, str], ...]  # (step id, step code), in the day's order
+    ticket_no: str | None  # the ticket it is busy with (called or serving), if any
+    state: str | None
+
+
+def _counters(session: Session, project_id: int) -> list[CounterNow]:
     """Every counter with the ticket it is busy with (called or serving), if any."""
+    steps: dict[int, list[tuple[int, str]]] = {}
+    for counter_id, step_id, code in session.execute(
+        select(counter_steps.c.counter_id, Step.id, Step.code)
+        .join(Step, Step.id == counter_steps.c.step_id)
+        .where(Step.project_id == project_id)
+        .order_by(Step.sort)
+    ):
+        steps.setdefault(counter_id, []).append((step_id, code))
     rows = session.execute(
-        select(Counter, Visit.ticket_no, VisitStep.state)
+        select(
+            Counter.id,
+            Counter.code,
+            Counter.name_zh,
+            Counter.name_en,
+            Counter.area,
+            Counter.is_open,
+            Visit.ticket_no,
+            VisitStep.state,
+        )
         .outerjoin(
             VisitStep,
             and_(VisitStep.counter_id == Counter.id, VisitStep.state.in_(AT_COUNTER)),
         )
         .outerjoin(Visit, Visit.id == VisitStep.visit_id)
         .where(Counter.project_id == project_id)
-        .options(selectinload(Counter.steps))
         .order_by(Counter.code)
     ).all()
     seen: set[int] = set()
     out = []
-    for counter, ticket, state in rows:
-        if counter.id not in seen:
-            seen.add(counter.id)
-            out.append((counter, ticket, state))
+    for cid, code, name_zh, name_en, area, is_open, ticket, state in rows:
+        if cid not in seen:
+            seen.add(cid)
+            out.append(
+                CounterNow(
+                    cid,
+                    code,
+                    name_zh,
+                    name_en,
+                    area,
+                    is_open,
+                    tuple(steps.get(cid, ())),
+                    ticket,
+                    state,
+                )
+            )
     return out
 
 
-def _open_by_step(counters: list[tuple[Counter, str | None, str | None]]) -> dict[int, int]:
+def _open_by_step(counters: list[CounterNow]) -> dict[int, int]:
     out: dict[int, int] = {}
-    for counter, _ticket, _state in counters:
+    for counter in counters:
         if counter.is_open:
-            for step in counter.steps:
-                out[step.id] = out.get(step.id, 0) + 1
+            for step_id, _code in counter.steps:
+                out[step_id] = out.get(step_id, 0) + 1
     return out
 
 
@@ -137,21 +182,21 @@ def step_waits(
     return out
 
 
-def _counter_row(c: Counter, ticket: str | None, state: str | None) -> dict[str, Any]:
+def _counter_row(c: CounterNow) -> dict[str, Any]:
     return {
         "id": c.id,
         "code": c.code,
         **_names(c),
         "area": c.area,
         "is_open": c.is_open,
-        "steps": [s.code for s in c.steps],
-        "ticket_no": ticket,
-        "state": state,
+        "steps": [code for _id, code in c.steps],
+        "ticket_no": c.ticket_no,
+        "state": c.state,
     }
 
 
 def counters_now(session: Session, project_id: int) -> list[dict[str, Any]]:
-    return [_counter_row(*row) for row in _counters(session, project_id)]
+    return [_counter_row(c) for c in _counters(session, project_id)]
 
 
 def recent_calls(
@@ -196,7 +241,7 @@ def queue_state(session: Session, project_id: int, day: date | None = None) -> d
     return {
         "day": day.isoformat(),
         "steps": step_waits(session, project_id, day, _open_by_step(counters)),
-        "counters": [_counter_row(*row) for row in counters],
+        "counters": [_counter_row(c) for c in counters],
     }
 
 
@@ -300,6 +345,21 @@ def visit_status(
     }
 
 
+def _served_steps(counter: Counter, queue: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The steps a counter serves, from the queue state just built when there is one (its
+    counters list them), else from the counter's relationship (one query)."""
+    if queue is not None:
+        row = next((c for c in queue["counters"] if c["id"] == counter.id), None)
+        if row is not None:
+            codes = set(row["steps"])
+            return [
+                {"id": w["id"], "code": w["code"], "name_zh": w["name_zh"], "name_en": w["name_en"]}
+                for w in queue["steps"]
+                if w["code"] in codes
+            ]
+    return [{"id": s.id, "code": s.code, **_names(s)} for s in counter.steps]
+
+
 def counter_snapshot(
     session: Session,
     counter: Counter,
@@ -311,7 +371,8 @@ def counter_snapshot(
     """`queue` and `statuses` (visit id -> visit_status): what was just built for the screens
     after a change, reused rather than built again."""
     day = day or clock.today()
-    served = {s.id for s in counter.steps}
+    served_steps = _served_steps(counter, queue)
+    served = {s["id"] for s in served_steps}
     statuses = statuses or {}
     here = session.scalars(
         select(VisitStep)
@@ -335,7 +396,7 @@ def counter_snapshot(
             "code": counter.code,
             **_names(counter),
             "is_open": counter.is_open,
-            "steps": [{"id": s.id, "code": s.code, **_names(s)} for s in counter.steps],
+            "steps": served_steps,
         },
         "waiting": [w for w in steps if w["id"] in served],
         "current": status_of(current) if current else None,
