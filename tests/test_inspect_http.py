@@ -248,8 +248,9 @@ def test_a_supervisor_resolves_a_sync_issue_on_the_page(app, walk):
         s.add(issue)
         s.commit()
         issue_id = issue.id
-    sup = app.test_client(csrf=False)  # the page's own form token, as a browser sends it
+    sup = app.test_client()
     login(sup, "supervisor")
+    sup.csrf = False  # from here on, only the page's own form token, as a browser sends it
     page = sup.get("/admin/floor-plans").get_data(as_text=True)
     row = re.search(rf'<tr data-issue="{issue_id}">.*?</tr>', page, re.S).group(0)
     assert "业务已结束" in row and "#7" in row
