@@ -206,7 +206,7 @@ def test_a_pdf_page_becomes_the_floor_plan_and_a_bad_pdf_changes_nothing(app, wa
     r = post(_two_page_pdf())
     assert r.status_code == 302 and "error=" not in r.headers["Location"]
     plan = _plan_of(app, ut_id)
-    file_id, mime, width, height, path = plan
+    file_id, mime, width, height, _path = plan
     assert mime == "image/png" and (width, height) == (2400, 1600)  # longest side 2,400 px
     img = Image.open(io.BytesIO(sup.get(f"/api/inspect/files/{file_id}").data)).convert("RGB")
     assert img.getpixel((100, 800))[2] > 150 and img.getpixel((100, 800))[0] < 60  # blue half

@@ -43,6 +43,7 @@ from server.models import (
     Visit,
     VisitStep,
 )
+from server.printing.receipts import place_words as receipt_place_words
 
 from . import audit, events, files
 from .actor import Actor
@@ -246,6 +247,12 @@ def position_words(x: float | None, y: float | None, locale: str = "zh_CN") -> s
         return f"plan {names[row][col]}"
     names = [["左上", "上部", "右上"], ["左侧", "中部", "右侧"], ["左下", "下部", "右下"]]
     return f"平面图{names[row][col]}"
+
+
+def place_words(room_name: str, x: float | None, y: float | None, locale: str = "zh_CN") -> str:
+    """Room and pin position in the defect list's words ("主卧 · 平面图左上"): the receipt,
+    the daily report and its PDF say where a defect is the same way."""
+    return receipt_place_words(room_name, position_words(x, y, locale))
 
 
 def _masked_owners(visit: Visit) -> list[dict[str, Any]]:
