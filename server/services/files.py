@@ -141,6 +141,13 @@ def _normalise(img: Image.Image, kind: str) -> tuple[bytes, str, int, int]:
     return out.getvalue(), MIME[fmt], img.width, img.height
 
 
+def check_image(data: bytes, kind: str = "floor_plan") -> str:
+    """Refuses what `store_image` would refuse, storing nothing (an import's dry run); gives
+    the SHA-256 the stored file would have (the same picture again changes nothing)."""
+    content, _mime, _w, _h = _normalise(_open_image(data), kind)
+    return hashlib.sha256(content).hexdigest()
+
+
 def store_image(
     session: Session,
     instance_path: str | Path,
