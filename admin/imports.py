@@ -18,7 +18,7 @@ from server.web import db_session, project_id
 
 bp = Blueprint("admin_imports", __name__)
 
-MAX_UPLOAD = 20 * 1024 * 1024
+MAX_UPLOAD = 50 * 1024 * 1024  # a ZIP with the floor plans may be larger than a workbook
 
 
 def _upload_dir() -> Path:
@@ -80,7 +80,7 @@ def check_or_apply():
                 raise Invalid("no_file", "Please choose a file.")
             filename, data = upload.filename, upload.read(MAX_UPLOAD + 1)
             if len(data) > MAX_UPLOAD:
-                raise Invalid("file_too_large", "The file is too large (at most %(mb)s MB).", mb=20)
+                raise Invalid("file_too_large", "The file is too large (at most %(mb)s MB).", mb=50)
         report = run_import(
             s,
             project_id=project_id(),
@@ -89,6 +89,7 @@ def check_or_apply():
             actor=auth.current_actor(),
             dry_run=not apply,
             kind=kind,
+            instance_path=current_app.instance_path,
         )
     except DomainError as err:
         message = err.message

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from server import auth, clock
 from server.auth import require
@@ -68,7 +68,8 @@ def daily_page():
 def daily_pdf():
     day = parse_day(request.args.get("date"))
     report = build_daily(db_session(), project_id(), day, locale=request_locale())
-    return download(render_pdf(report), "application/pdf", f"daily-report-{day}.pdf")
+    pdf = render_pdf(report, current_app.instance_path)
+    return download(pdf, "application/pdf", f"daily-report-{day}.pdf")
 
 
 @bp.get("/admin/reports/daily.xlsx")

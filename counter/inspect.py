@@ -346,7 +346,11 @@ def api_sync_issues():
 def api_resolve(issue_id: int):
     data = body(ResolveBody)
     issue = inspection.resolve_sync_issue(
-        db_session(), issue_id, actor=current_actor(), resolution=data.resolution
+        db_session(),
+        issue_id,
+        actor=current_actor(),
+        resolution=data.resolution,
+        project_id=project_id(),
     )
     return ok({"id": issue.id, "resolved_at": issue.resolved_at.isoformat(timespec="seconds")})
 

@@ -17,8 +17,11 @@ def report_lines(report, locale: str = "zh_CN") -> list[str]:
 
     lines = []
     for r in report.results:
-        kind = KINDS[r.kind]
-        name = kind.zh if locale != "en" else kind.en
+        kind = KINDS.get(r.kind)
+        if kind is None:  # a ZIP's floor plans
+            name = translate("Floor plans", locale)
+        else:
+            name = kind.zh if locale != "en" else kind.en
         lines.append(
             translate(
                 "%(kind)s (sheet %(sheet)s): %(created)s new, %(updated)s changed, "
@@ -34,10 +37,14 @@ def report_lines(report, locale: str = "zh_CN") -> list[str]:
             )
         )
     for e in report.errors:
-        where = translate(
-            "sheet %(sheet)s, row %(row)s, column %(column)s",
-            locale,
-            {"sheet": e.sheet, "row": e.row, "column": e.column or "-"},
+        where = (
+            translate(
+                "sheet %(sheet)s, row %(row)s, column %(column)s",
+                locale,
+                {"sheet": e.sheet, "row": e.row, "column": e.column or "-"},
+            )
+            if e.row
+            else translate("file %(name)s", locale, {"name": e.sheet})
         )
         lines.append(f"  ✗ {where}: {translate(e.message, locale, e.params or None)}")
     return lines
@@ -74,6 +81,7 @@ def import_command(path: Path, dry_run: bool, kind: str | None, lang: str) -> No
                 actor=SYSTEM,
                 dry_run=dry_run,
                 kind=kind,
+                instance_path=current_app.instance_path,
             )
         except DomainError as err:
             raise click.ClickException(translate(err.message, lang, err.params)) from None

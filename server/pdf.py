@@ -7,6 +7,8 @@ from `new_document()`, so they share one font setup and one look.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fpdf import FPDF
 
 from server.printing.fonts import find_cjk_font
@@ -30,3 +32,43 @@ def new_document(*, title: str, orientation: str = "portrait") -> FPDF:
 
 def to_bytes(pdf: FPDF) -> bytes:
     return bytes(pdf.output())
+
+
+PIN_RGB = (214, 40, 40)
+
+
+def plan_with_pins(
+    pdf: FPDF,
+    image_path: str,
+    *,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    pins: Iterable[tuple[int, float | None, float | None]],
+    radius: float = 3.0,
+    style: str = "",
+) -> None:
+    """A floor plan drawn in the box (x, y, w, h) with a numbered red pin per (n, x, y) (pin
+    positions as fractions of the plan's width and height; pins without one are skipped).
+    The acceptance form and the daily report draw their plans with this one function.
+    Leaves the colours and line width as fpdf2's defaults; the caller sets its font again."""
+    pdf.image(image_path, x=x, y=y, w=w, h=h)
+    pdf.set_draw_color(150)
+    pdf.rect(x, y, w, h)
+    for n, px, py in pins:
+        if px is None or py is None:
+            continue
+        cx, cy = x + px * w, y + py * h
+        pdf.set_fill_color(*PIN_RGB)
+        pdf.set_draw_color(255, 255, 255)
+        pdf.set_line_width(0.5 * radius / 3)
+        pdf.circle(x=cx, y=cy, radius=radius, style="FD")
+        pdf.set_text_color(255, 255, 255)
+        pdf.set_font(FONT, style, 7.5 * radius / 3)
+        pdf.set_xy(cx - radius, cy - radius)
+        pdf.cell(2 * radius, 2 * radius, str(n), align="C")
+    pdf.set_line_width(0.2)
+    pdf.set_draw_color(0)
+    pdf.set_fill_color(255, 255, 255)
+    pdf.set_text_color(0)

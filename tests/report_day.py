@@ -60,6 +60,36 @@ def build_report_day(s) -> ReportDay:
         return _build_report_day(s)
 
 
+def add_floor_plan(s, instance_path, unit_ids) -> int:
+    """A unit type with a floor plan (a PNG stored as an upload would be) for these units."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from server.models import UnitType
+    from server.services import files
+
+    img = Image.new("RGB", (800, 500), "white")
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((10, 10, 790, 490), outline="black", width=6)
+    draw.line((400, 10, 400, 490), fill="black", width=4)
+    draw.line((10, 250, 400, 250), fill="black", width=4)
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    stored = files.store_image(
+        s, instance_path, out.getvalue(), kind="floor_plan", actor=Actor(staff_id=None)
+    )
+    unit = s.get(Unit, unit_ids[0])
+    ut = UnitType(project_id=unit.project_id, code="A2", name="A2户型 三室两厅")
+    ut.floor_plan_file_id = stored.id
+    s.add(ut)
+    s.flush()
+    for uid in unit_ids:
+        s.get(Unit, uid).unit_type_id = ut.id
+    s.commit()
+    return stored.id
+
+
 def _build_report_day(s) -> ReportDay:
     v = build_venue(s, units=12, day=datetime.combine(DAY, time(9, 0)))
     pid = v.project_id
@@ -308,8 +338,9 @@ def _build_report_day(s) -> ReportDay:
         s.flush()
         return d
 
-    defect("V2", "u1", "living", "wall", "civil")
-    d2 = defect("V2", "u1", "living", "floor", "civil")
+    # Pins on the unit's floor plan (fractions of its width and height); the window has none.
+    defect("V2", "u1", "living", "wall", "civil", pin_x=0.2, pin_y=0.3)
+    d2 = defect("V2", "u1", "living", "floor", "civil", pin_x=0.2, pin_y=0.6)
     defect(
         "V2",
         "u1",
@@ -319,6 +350,8 @@ def _build_report_day(s) -> ReportDay:
         "major",
         supersedes_id=d2.id,
         correction_reason="房间记错",
+        pin_x=0.5,
+        pin_y=0.2,
     )
     d3 = defect("V2", "u1", "kitchen", "pipe", "plumbing")
     defect(
@@ -332,8 +365,8 @@ def _build_report_day(s) -> ReportDay:
         correction_reason="误记",
     )
     defect("V2", "u1", "master", "window", "windows", "major")
-    defect("V4", "u6", "living", "wall", "civil", "critical")
-    defect("V4", "u6", "kitchen", "wall", "civil")
+    defect("V4", "u6", "living", "wall", "civil", "critical", pin_x=0.8, pin_y=0.8)
+    defect("V4", "u6", "kitchen", "wall", "civil", pin_x=0.5, pin_y=0.5)
 
     def pay(visit, fee, status="paid", **kw):
         p = FeePayment(

@@ -77,6 +77,24 @@ def test_floor_view_updates_live_and_import_dry_run(live_server, tmp_path):  # n
                 page.screenshot(path=str(ARTIFACTS / f"admin-import-{lang}.png"), full_page=True)
             expect(page.locator("#import-errors")).to_contain_text("check digit")
 
+            # Floor plans: a PDF page as a unit type's plan; a late upload resolved with a note.
+            _late_upload(live_server.db_url)
+            pdf_path = tmp_path / "plan.pdf"
+            pdf_path.write_bytes(_plan_pdf())
+            page.goto(f"{base}/admin/floor-plans?lang=zh_CN")
+            first = page.locator("#floor-plans tbody tr").first
+            first.locator("input[type=file]").set_input_files(str(pdf_path))
+            first.locator("input[name=page]").fill("2")
+            first.locator("button").click()
+            expect(page.locator(".alert-error")).to_have_count(0)
+            expect(page.locator("#floor-plans tbody tr").first.locator("img")).to_be_visible()
+            row = page.locator("#sync-issues tbody tr[data-issue]").first
+            row.locator("input[name=resolution]").fill("已与验房员核实，并入整改单")
+            row.locator("button").click()
+            expect(page.locator("#sync-resolved")).to_contain_text("已与验房员核实，并入整改单")
+            expect(page.locator("#sync-resolved")).to_contain_text("系统管理员")
+            page.screenshot(path=str(ARTIFACTS / "admin-floor-plans-zh.png"), full_page=True)
+
             # Settings pages share the layout; looked at in Chinese.
             page.goto(f"{base}/admin/config/counters?lang=zh_CN")
             expect(page.locator("#config-table tbody tr").first).to_be_visible()
@@ -85,3 +103,44 @@ def test_floor_view_updates_live_and_import_dry_run(live_server, tmp_path):  # n
             page.screenshot(path=str(ARTIFACTS / "admin-config-zh.png"), full_page=True)
         finally:
             browser.close()
+
+
+def _plan_pdf() -> bytes:
+    """Two pages; page 2 a simple two-room plan."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt")
+    pdf.add_page(format=(400, 300))
+    pdf.add_page(format=(600, 400))
+    pdf.set_line_width(6)
+    pdf.rect(20, 20, 560, 360)
+    pdf.line(300, 20, 300, 380)
+    pdf.set_font("helvetica", size=28)
+    pdf.text(90, 210, "ROOM A")
+    pdf.text(390, 210, "ROOM B")
+    return bytes(pdf.output())
+
+
+def _late_upload(db_url: str) -> None:
+    """A defect that reached the server after its visit was cancelled (a record to resolve)."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from server.models import InspectionSyncIssue, Visit
+
+    engine = create_engine(db_url)
+    try:
+        with Session(engine) as s:
+            visit_id = s.scalar(select(Visit.id).order_by(Visit.id.desc()).limit(1))
+            s.add(
+                InspectionSyncIssue(
+                    visit_id=visit_id,
+                    entity="defect",
+                    entity_id=1,
+                    client_id="browser-late-0001",
+                    code="visit_not_active",
+                )
+            )
+            s.commit()
+    finally:
+        engine.dispose()

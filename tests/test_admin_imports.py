@@ -249,3 +249,162 @@ def test_counters_import_with_their_steps(database, project):
         assert report.applied and report.results[0].created == 40
         c = s.scalar(select(Counter).where(Counter.code == "W07"))
         assert [st.code for st in c.steps] == ["verify", "fees"] and c.location_zh == "大厅A区"
+
+
+def _plan_png(color=(30, 30, 30)) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (600, 400), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _plan_pdf() -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt", format=(600, 400))
+    pdf.add_page()
+    pdf.rect(20, 20, 560, 360)
+    return bytes(pdf.output())
+
+
+def bundle(files: dict[str, bytes], gbk_names: bool = False) -> bytes:
+    """A ZIP as an admin would make it; `gbk_names`: names in GBK bytes without the UTF-8
+    flag, as Windows' own "compressed folder" writes Chinese names."""
+    import zipfile
+
+    buf = io.BytesIO()
+    swaps = []
+    with zipfile.ZipFile(buf, "w") as z:
+        for i, (name, data) in enumerate(files.items()):
+            if gbk_names:
+                raw = name.encode("gbk")
+                placeholder = f"@@{i}@@".ljust(len(raw), "~").encode()
+                swaps.append((placeholder, raw))
+                name = placeholder.decode()
+            z.writestr(name, data)
+    out = buf.getvalue()
+    for placeholder, raw in swaps:  # in the local header and the central directory
+        assert out.count(placeholder) == 2
+        out = out.replace(placeholder, raw)
+    return out
+
+
+def _plans(s) -> dict[str, int | None]:
+    from server.models import UnitType
+
+    return {t.code: t.floor_plan_file_id for t in s.scalars(select(UnitType))}
+
+
+def test_a_zip_brings_the_floor_plans_with_the_units(database, project, tmp_path):
+    from server.models import StoredFile
+
+    units = {"房源": GOOD["房源"]}
+    data = bundle(
+        {
+            "交付导入/房源.xlsx": workbook(**units),
+            "交付导入/户型图/A1.png": _plan_png(),
+            "交付导入/户型图/B2.pdf": _plan_pdf(),
+        }
+    )
+    with database.session() as s:
+        dry = run_import(
+            s,
+            project_id=project,
+            filename="交付.zip",
+            data=data,
+            actor=ADMIN,
+            instance_path=tmp_path,
+        )
+        assert dry.ok, [(e.sheet, e.message) for e in dry.errors]
+        plans = {r.kind: r for r in dry.results}["floor_plans"]
+        assert (plans.rows, plans.created) == (2, 2)
+        assert count(s, Unit) == 0 and count(s, StoredFile) == 0
+        assert not (tmp_path / "files").exists()  # a dry run stores no file
+
+        done = run_import(
+            s,
+            project_id=project,
+            filename="交付.zip",
+            data=data,
+            actor=ADMIN,
+            dry_run=False,
+            instance_path=tmp_path,
+        )
+        assert done.applied
+        ids = _plans(s)
+        assert set(ids) == {"A1", "B2"} and all(ids.values())
+        b2 = s.get(StoredFile, ids["B2"])
+        assert b2.mime == "image/png" and (b2.width, b2.height) == (2400, 1600)  # the PDF page
+        assert (tmp_path / b2.path).is_file()
+        # the same ZIP again: nothing changes
+        again = run_import(
+            s,
+            project_id=project,
+            filename="交付.zip",
+            data=data,
+            actor=ADMIN,
+            dry_run=False,
+            instance_path=tmp_path,
+        )
+        assert {r.kind: r for r in again.results}["floor_plans"].unchanged == 2
+        assert _plans(s) == ids
+
+
+def test_a_zip_with_a_bad_plan_or_an_unknown_unit_type_imports_nothing(database, project, tmp_path):
+    from server.i18n import translate
+
+    data = bundle(
+        {
+            "房源.xlsx": workbook(房源=GOOD["房源"]),
+            "户型图/A1.png": _plan_png(),
+            "户型图/C9.png": _plan_png(),  # no unit type C9
+            "户型图/B2.pdf": b"%PDF-1.7 broken",
+            "说明.docx": b"word",
+        },
+        gbk_names=True,
+    )
+    with database.session() as s:
+        report = run_import(
+            s,
+            project_id=project,
+            filename="交付.zip",
+            data=data,
+            actor=ADMIN,
+            dry_run=False,
+            instance_path=tmp_path,
+        )
+        assert not report.applied
+        shown = {e.sheet: translate(e.message, "zh_CN", e.params or None) for e in report.errors}
+        assert set(shown) == {"户型图/C9.png", "户型图/B2.pdf", "说明.docx"}  # GBK names read
+        assert "没有户型 C9" in shown["户型图/C9.png"]
+        assert "无法读取该 PDF" in shown["户型图/B2.pdf"]
+        assert count(s, Unit) == 0 and _plans(s) == {}  # nothing half-applied
+
+
+def test_import_page_takes_a_zip_and_explains_it(app, venue, admin_client):
+    import re
+
+    page = admin_client.get("/admin/imports").get_data(as_text=True)
+    assert ".zip" in page and "A2.png" in page and "户型" in page
+    csv = "楼栋,单元,房号,户型\n8,1,101,D4\n".encode()
+    data = bundle({"units.csv": csv, "D4.png": _plan_png()})
+    r = admin_client.post(
+        "/admin/imports",
+        data={"file": (io.BytesIO(data), "units.zip")},
+        content_type="multipart/form-data",
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "户型图" in html, html[:2000]
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    r = admin_client.post("/admin/imports", data={"token": token, "apply": "1"})
+    assert r.status_code == 200 and "已导入" in r.get_data(as_text=True)
+    with app.extensions["handover_db"].session() as s:
+        assert _plans(s)["D4"] is not None
+    bad = bundle({"units.csv": csv, "E5.png": _plan_png()})
+    r = admin_client.post(
+        "/admin/imports",
+        data={"file": (io.BytesIO(bad), "units.zip")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 422 and "没有户型 E5" in r.get_data(as_text=True)

@@ -163,3 +163,123 @@ def test_records_to_resolve_and_floor_plans_are_for_supervisors(app, staff_clien
         content_type="multipart/form-data",
     )
     assert bad.status_code == 302 and "error=" in bad.headers["Location"]
+
+
+def _two_page_pdf(password: str | None = None) -> bytes:
+    """Page 1 blank, page 2 a landscape plan whose left half is blue."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt")
+    pdf.add_page(format=(400, 300))
+    pdf.add_page(format=(600, 400))
+    pdf.set_fill_color(20, 60, 200)
+    pdf.rect(0, 0, 300, 400, style="F")
+    if password:
+        pdf.set_encryption(owner_password="owner", user_password=password)
+    return bytes(pdf.output())
+
+
+def _plan_of(app, ut_id):
+    with app.extensions["handover_db"].session() as s:
+        ut = s.get(UnitType, ut_id)
+        f = s.get(StoredFile, ut.floor_plan_file_id) if ut.floor_plan_file_id else None
+        return (f.id, f.mime, f.width, f.height, f.path) if f else None
+
+
+def test_a_pdf_page_becomes_the_floor_plan_and_a_bad_pdf_changes_nothing(app, walk):
+    from urllib.parse import unquote
+
+    from PIL import Image
+
+    sup = app.test_client()
+    login(sup, "supervisor")
+    with app.extensions["handover_db"].session() as s:
+        ut_id = s.scalar(select(UnitType.id).order_by(UnitType.id))
+
+    def post(data, page="2", name="plan.pdf"):
+        return sup.post(
+            f"/admin/floor-plans/{ut_id}",
+            data={"file": (io.BytesIO(data), name), "page": page},
+            content_type="multipart/form-data",
+        )
+
+    r = post(_two_page_pdf())
+    assert r.status_code == 302 and "error=" not in r.headers["Location"]
+    plan = _plan_of(app, ut_id)
+    file_id, mime, width, height, _path = plan
+    assert mime == "image/png" and (width, height) == (2400, 1600)  # longest side 2,400 px
+    img = Image.open(io.BytesIO(sup.get(f"/api/inspect/files/{file_id}").data)).convert("RGB")
+    assert img.getpixel((100, 800))[2] > 150 and img.getpixel((100, 800))[0] < 60  # blue half
+    assert img.getpixel((2300, 800)) == (255, 255, 255)  # white half
+    page = sup.get("/admin/floor-plans").get_data(as_text=True)
+    assert f"/api/inspect/files/{file_id}" in page and "PDF" in page
+
+    refused = {
+        "page 3": (post(_two_page_pdf(), page="3"), "PDF 共 2 页，没有第 3 页"),
+        "page x": (post(_two_page_pdf(), page="x"), "页码须为从 1 开始的整数"),
+        "password": (post(_two_page_pdf(password="secret")), "PDF 设有密码"),
+        "damaged": (post(b"%PDF-1.7\n garbage"), "无法读取该 PDF"),
+        "not a plan": (post(b"hello", name="plan.txt"), "该文件不是图片"),
+    }
+    for what, (r, words) in refused.items():
+        assert r.status_code == 302, what
+        shown = sup.get(r.headers["Location"]).get_data(as_text=True)
+        assert words in unquote(shown), (what, r.headers["Location"])
+        assert _plan_of(app, ut_id) == plan, what  # nothing changed
+
+    # page 1 is the default when the field is left empty
+    assert "error=" not in post(_two_page_pdf(), page="").headers["Location"]
+    assert _plan_of(app, ut_id)[2:4] == (1667, 1250)  # the 400x300 pt page, at most 300 dpi
+
+
+def test_a_supervisor_resolves_a_sync_issue_on_the_page(app, walk):
+    import re
+
+    from server.models import InspectionSyncIssue
+
+    with app.extensions["handover_db"].session() as s:
+        issue = InspectionSyncIssue(
+            visit_id=walk["visit_id"],
+            entity="defect",
+            entity_id=7,
+            client_id="late-defect-0001",
+            code="visit_not_active",
+        )
+        s.add(issue)
+        s.commit()
+        issue_id = issue.id
+    sup = app.test_client()
+    login(sup, "supervisor")
+    sup.csrf = False  # from here on, only the page's own form token, as a browser sends it
+    page = sup.get("/admin/floor-plans").get_data(as_text=True)
+    row = re.search(rf'<tr data-issue="{issue_id}">.*?</tr>', page, re.S).group(0)
+    assert "业务已结束" in row and "#7" in row
+    token = re.search(r'name="csrf_token" value="([^"]+)"', row).group(1)
+    action = f"/admin/floor-plans/sync-issues/{issue_id}/resolve"
+    assert f'action="{action}"' in row
+
+    # without the token: refused, still open
+    assert sup.post(action, data={"resolution": "x"}).status_code in (400, 403)
+    # without a note: a clear message, still open
+    r = sup.post(action, data={"resolution": "  ", "csrf_token": token})
+    assert "请填写原因" in sup.get(r.headers["Location"]).get_data(as_text=True)
+    r = sup.post(action, data={"resolution": "已与业主核实，问题并入整改单", "csrf_token": token})
+    assert r.status_code == 302
+    page = sup.get(r.headers["Location"]).get_data(as_text=True)
+    assert f'<tr data-issue="{issue_id}">' not in page.split('id="sync-resolved"')[0]
+    resolved = page.split('id="sync-resolved"')[1]
+    assert "已与业主核实，问题并入整改单" in resolved and "已处理" in page
+    with app.extensions["handover_db"].session() as s:
+        done = s.get(InspectionSyncIssue, issue_id)
+        assert done.resolved_by_id is not None and done.resolved_at is not None
+        from server.models import Staff
+
+        name = s.get(Staff, done.resolved_by_id).display_name
+    assert name in resolved and f"{done.resolved_at:%Y-%m-%d %H:%M}" in resolved
+    # a second resolve is refused with a reason
+    r = sup.post(action, data={"resolution": "again", "csrf_token": token})
+    assert "该记录已处理" in sup.get(r.headers["Location"]).get_data(as_text=True)
+    # staff may not
+    staff = app.test_client()
+    login(staff, "staff")
+    assert staff.post(action, data={"resolution": "x"}).status_code == 403

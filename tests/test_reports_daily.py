@@ -8,6 +8,7 @@ import io
 import re
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -68,6 +69,15 @@ EXPECTED = {
     ("defects", "by_building"): [["1栋", 3], ["2栋", 2]],
     ("defects", "by_severity"): [["一般", 2], ["严重", 2], ["紧急", 1]],
     ("defects", "top_items"): [["墙面", 3], ["地面", 1], ["窗户", 1]],
+    # Room and pin position in the defect list receipt's words; numbered per visit as on the
+    # acceptance form (a corrected defect keeps its number, a voided one has none).
+    ("defects", "defect_list"): [
+        ["1栋1单元102", 1, "客厅 · 平面图左上", "墙面", "土建", "一般", "livingwall"],
+        ["1栋1单元102", 2, "主卧 · 平面图上部", "地面", "土建", "严重", "masterfloor"],
+        ["1栋1单元102", 3, "主卧", "窗户", "门窗", "严重", "masterwindow"],
+        ["2栋1单元203", 1, "客厅 · 平面图右下", "墙面", "土建", "紧急", "livingwall"],
+        ["2栋1单元203", 2, "厨房 · 平面图中部", "墙面", "土建", "一般", "kitchenwall"],
+    ],
     ("refusals", "refusals"): [
         ["1栋1单元103", "A003", "王明2", "客厅墙面大面积空鼓", "测试supervisor", at(9, 33)]
     ],
@@ -241,3 +251,60 @@ def test_tally_slip_is_queued_on_the_chosen_printer(database):
         assert rows["首次验收通过率"] == "50.0%" and rows["登记问题数"] == "5"
         texts = [b.text for b in receipt.blocks if hasattr(b, "text")]
         assert "资料审核 平均等候 9.5" in texts
+
+
+def test_pinned_defects_carry_their_place_in_the_xlsx_and_their_plan_in_the_pdf(database, tmp_path):
+    from PIL import Image
+
+    from tests.report_day import add_floor_plan
+
+    instance = tmp_path / "instance"
+    with database.session() as s:
+        d = build_report_day(s)
+        add_floor_plan(s, instance, [d.units["u1"], d.units["u6"]])
+        report = build_daily(s, d.project_id, DAY, now=at(20, 0))
+    section = report.section("defects")
+    assert [(p.title, p.pins) for p in section.plans] == [
+        ("1栋1单元102 · A002", [(1, 0.2, 0.3), (2, 0.5, 0.2)]),
+        ("2栋1单元203 · A004", [(1, 0.8, 0.8), (2, 0.5, 0.5)]),
+    ]
+
+    wb = load_workbook(io.BytesIO(render_xlsx(report)))
+    rows = _sheet_tables(wb[section.title])["验房问题清单"]
+    assert rows[0][:3] == ["1栋1单元102", 1, "客厅 · 平面图左上"]
+    assert rows[2][2] == "主卧"  # no pin: the room alone, as on the receipt
+
+    pdf = render_pdf(report, instance)
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = [(i, re.sub(r"[\s\x00]+", "", p.extract_text()), p) for i, p in enumerate(reader.pages)]
+    with_plans = [(i, p) for i, text, p in pages if "户型图问题标注" in text]
+    assert len(with_plans) == 1
+    i, page = with_plans[0]
+    text = pages[i][1]
+    assert "1栋1单元102·A002" in text and "2栋1单元203·A004" in text
+    images = page.images
+    assert len(images) == 1  # the one plan file, embedded once, drawn for each unit
+    assert page.get_contents().get_data().count(b" Do") == 2
+    assert images[0].image.size == (800, 500)
+    assert "客厅·平面图左上" in "".join(t for _i, t, _p in pages)
+    # without the files folder (e.g. a test of the figures) the PDF has no plans
+    assert "户型图问题标注" not in re.sub(
+        r"\s",
+        "",
+        "".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(report))).pages),
+    )
+
+    # A picture of that page, to look at (test-artifacts/, as the browser tests' screenshots).
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    png = doc[i].render(scale=2).to_pil()
+    doc.close()
+    out = Path(__file__).resolve().parent.parent / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    png.save(out / "daily-report-plans.png")
+    # the pins are red dots on the plan (the plan itself is black and white)
+    colours = png.convert("RGB").getcolors(maxcolors=1 << 24)
+    red = sum(n for n, (r, g, b) in colours if r > 180 and g < 80 and b < 80)
+    assert red > 200
+    Image.open(out / "daily-report-plans.png").verify()

@@ -230,6 +230,16 @@ class DefectLine:
     description: str  # "空鼓约20cm"
     where: str | None = None  # pin on the floor plan in words: "平面图左上"
 
+    @property
+    def place(self) -> str:
+        return place_words(self.room, self.where)
+
+
+def place_words(room: str, where: str | None) -> str:
+    """A defect's room and where its pin sits, as the defect list and the reports print it:
+    "主卧 · 平面图左上" (the room alone when it has no pin)."""
+    return f"{room} · {where}" if where else room
+
 
 @dataclass
 class DefectListData:
@@ -252,8 +262,7 @@ def defect_list_receipt(data: DefectListData, locale: Locale = "zh_CN") -> Recei
     if not data.defects:
         r.text(_t(locale, "no_defects"))
     for i, d in enumerate(data.defects, 1):
-        head = f"{i}. {d.room} · {d.where}" if d.where else f"{i}. {d.room}"
-        r.text(f"{head} · {d.item}", bold=True)
+        r.text(f"{i}. {d.place} · {d.item}", bold=True)
         r.text(f"   {d.description}")
     r.sep()
     r.text(_t(locale, "defect_count", n=len(data.defects)), bold=True)

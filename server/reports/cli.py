@@ -113,7 +113,7 @@ def daily_command(day, fmt, out, lang, printer_id) -> None:
     elif fmt == "pdf":
         from server.reports.render_pdf import render_pdf
 
-        _write(render_pdf(report), out)
+        _write(render_pdf(report, current_app.instance_path), out)
     elif fmt == "xlsx":
         from server.reports.render_xlsx import render_xlsx
 

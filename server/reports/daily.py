@@ -76,15 +76,19 @@ from server.models import (
     Staff,
     Step,
     StepTransition,
+    StoredFile,
+    Unit,
     UnitFee,
+    UnitType,
     Visit,
     VisitDocument,
     VisitStep,
 )
+from server.services import inspection
 
 from . import facts as F
 from .current import current_by, heads
-from .model import Chart, Column, Figure, Report, Section, Series, Table
+from .model import Chart, Column, Figure, Plan, Report, Section, Series, Table
 from .stats import spread
 
 REQUEST_CATEGORIES = (
@@ -512,11 +516,24 @@ class _Builder:
                 Defect.category,
                 Defect.category_id,
                 Defect.severity,
+                Defect.visit_id,
+                Defect.description,
+                Defect.pin_x,
+                Defect.pin_y,
             )
             .join(Visit, Visit.id == Defect.visit_id)
             .where(Visit.project_id == self.pid, Visit.day == self.day)
         ).all()
         live = [d for d in heads(rows) if not d.voided]
+        # A defect's identity is its chain of corrections (its first row): numbered per visit
+        # in that order, as the acceptance form and the pins on its plan number them.
+        by_id = {r.id: r for r in rows}
+
+        def root(r) -> int:
+            while r.supersedes_id and r.supersedes_id in by_id:
+                r = by_id[r.supersedes_id]
+            return r.id
+
         cats = self.q(
             select(
                 DefectCategory.id,
@@ -571,6 +588,7 @@ class _Builder:
         sev_words = {"minor": _("Minor"), "major": _("Major"), "critical": _("Critical")}
         by_sev = counted(lambda d: sev_words.get(d.severity, d.severity), list(sev_words.values()))
         count = Column(_("Defects"), "int")
+        defect_list, plans = self.defect_list(live, root, cat, rooms, items, sev_words)
         section = Section(
             "defects",
             _("Defects"),
@@ -586,7 +604,10 @@ class _Builder:
                 Table("by_building", _("By building"), [Column(_("Building")), count], by_building),
                 Table("by_severity", _("By severity"), [Column(_("Severity")), count], by_sev),
                 Table("top_items", _("Ten most frequent items"), [Column(_("Item")), count], top),
+                defect_list,
             ],
+            plans=plans,
+            plans_title=_("Defects on the floor plans"),
             charts=[
                 Chart(
                     "defects_by_category",
@@ -605,6 +626,78 @@ class _Builder:
             ],
         )
         return section, len(live)
+
+    def defect_list(self, live, root, cat, rooms, items, sev_words) -> tuple[Table, list[Plan]]:
+        """One row per defect with its room and pin position in the defect list receipt's
+        words; per visit with pinned defects, the unit type's plan with the numbered pins."""
+        _ = self._
+        order = {uid: i for i, uid in enumerate(self.facts.units)}
+        per_visit: dict[int, list] = defaultdict(list)
+        for d in sorted(live, key=root):
+            per_visit[d.visit_id].append(d)
+        visits = sorted(per_visit, key=lambda vid: (order.get(per_visit[vid][0].unit_id, 0), vid))
+        rows, pinned = [], {}
+        for vid in visits:
+            for n, d in enumerate(per_visit[vid], 1):
+                room = rooms.get(d.room, d.room)
+                rows.append(
+                    [
+                        self.unit(d.unit_id),
+                        n,
+                        inspection.place_words(room, d.pin_x, d.pin_y, self.locale),
+                        items.get(d.item, d.item),
+                        cat(d),
+                        sev_words.get(d.severity, d.severity),
+                        d.description or "",
+                    ]
+                )
+                if d.pin_x is not None and d.pin_y is not None:
+                    pinned.setdefault(vid, []).append((n, d.pin_x, d.pin_y))
+        table = Table(
+            "defect_list",
+            _("Defect list"),
+            [
+                Column(_("Unit")),
+                Column(_("No."), "int"),
+                Column(_("Room and position")),
+                Column(_("Item")),
+                Column(_("Category")),
+                Column(_("Severity")),
+                Column(_("Description")),
+            ],
+            rows,
+            page_limit=200,
+        )
+        plans: list[Plan] = []
+        if pinned:
+            unit_ids = {per_visit[vid][0].unit_id for vid in pinned}
+            files = {
+                r.id: r
+                for r in self.q(
+                    select(Unit.id, StoredFile.path, StoredFile.width, StoredFile.height)
+                    .join(UnitType, UnitType.id == Unit.unit_type_id)
+                    .join(StoredFile, StoredFile.id == UnitType.floor_plan_file_id)
+                    .where(Unit.id.in_(unit_ids))
+                )
+            }
+            for vid, pins in pinned.items():
+                unit_id = per_visit[vid][0].unit_id
+                f = files.get(unit_id)
+                if f is None:
+                    continue  # the unit type has no plan (any more): the rows still say where
+                visit = self.vby.get(vid)
+                ticket = f" · {visit.ticket_no}" if visit and visit.ticket_no else ""
+                plans.append(
+                    Plan(
+                        f"visit-{vid}",
+                        f"{self.unit(unit_id)}{ticket}",
+                        f.path,
+                        f.width or 1,
+                        f.height or 1,
+                        pins,
+                    )
+                )
+        return table, plans
 
     # ---- refusals and problems ------------------------------------------------------------
 

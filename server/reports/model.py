@@ -29,6 +29,8 @@ class Table:
     rows: list[list[Value]]
     # A last row in bold (totals); kept apart so sorting and tests see the data rows only.
     total: list[Value] | None = None
+    # The page shows at most this many rows (a long list stays whole in the PDF and XLSX).
+    page_limit: int | None = None
 
     def column(self, label_index: int) -> list[Value]:
         return [r[label_index] for r in self.rows]
@@ -55,12 +57,27 @@ class Chart:
 
 
 @dataclass
+class Plan:
+    """A unit's floor plan with the numbered pins of its defects (the numbers of the defect
+    list and of the acceptance form). `path` is the PNG under the instance folder."""
+
+    key: str
+    title: str
+    path: str
+    width: int
+    height: int
+    pins: list[tuple[int, float, float]]
+
+
+@dataclass
 class Section:
     key: str
     title: str
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    plans: list[Plan] = field(default_factory=list)
+    plans_title: str = ""
 
     def table(self, key: str) -> Table:
         for t in self.tables:

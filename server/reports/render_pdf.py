@@ -6,13 +6,14 @@ on every page a table runs onto)."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from fpdf import FPDF
 
-from server.pdf import FONT, new_document, to_bytes
+from server.pdf import FONT, new_document, plan_with_pins, to_bytes
 
 from .charts import PALETTE, nice_max
-from .model import Chart, Report, Table, format_value
+from .model import Chart, Plan, Report, Table, format_value
 
 MARGIN = 12
 # fontTools reports every subset at INFO: noise in the CLI and the server log.
@@ -279,8 +280,52 @@ class _Doc:
         for i, r in enumerate(rows):
             draw(r, bold=bold_last and i == len(rows) - 1)
 
+    def plans(self, title: str, plans: list[Plan], instance_path: Path) -> None:
+        """Floor plans with their numbered pins, two per row (`server.pdf.plan_with_pins`, the
+        acceptance form's drawing). A plan whose file is missing is left out."""
+        plans = [p for p in plans if (instance_path / p.path).is_file()]
+        if not plans:
+            return
+        pdf = self.pdf
+        gap, caption = 6.0, 5.0
+        w = (self.width - gap) / 2
+        if pdf.get_y() > pdf.h - 80:
+            pdf.add_page()
+        pdf.set_font(FONT, "", 9.5)
+        pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+        for start in range(0, len(plans), 2):
+            pair = plans[start : start + 2]
+            sizes = []
+            for p in pair:
+                pw, ph = w, w * p.height / p.width
+                if ph > 110:  # a tall plan: scaled to fit, kept in its column
+                    pw, ph = pw * 110 / ph, 110
+                sizes.append((pw, ph))
+            row_h = caption + max(h for _w, h in sizes) + 4
+            if pdf.get_y() + row_h > pdf.h - pdf.b_margin:
+                pdf.add_page()
+            y = pdf.get_y()
+            for i, (p, (pw, ph)) in enumerate(zip(pair, sizes, strict=True)):
+                x = pdf.l_margin + i * (w + gap)
+                pdf.set_font(FONT, size=8.5)
+                pdf.set_xy(x, y)
+                pdf.cell(w, caption, p.title)
+                plan_with_pins(
+                    pdf,
+                    str(instance_path / p.path),
+                    x=x + (w - pw) / 2,
+                    y=y + caption,
+                    w=pw,
+                    h=ph,
+                    pins=p.pins,
+                    radius=2.4,
+                )
+            pdf.set_font(FONT, size=9)
+            pdf.set_xy(pdf.l_margin, y + row_h)
 
-def render_pdf(report: Report) -> bytes:
+
+def render_pdf(report: Report, instance_path: str | Path | None = None) -> bytes:
+    """`instance_path`: where stored files live; with it, sections' floor plans are drawn."""
     doc = _Doc(report)
     doc.cover()
     for section in report.sections:
@@ -289,6 +334,8 @@ def render_pdf(report: Report) -> bytes:
             doc.chart(chart)
         for t in section.tables:
             doc.table(t)
+        if section.plans and instance_path is not None:
+            doc.plans(section.plans_title, section.plans, Path(instance_path))
         for note in section.notes:
             doc.pdf.set_font(FONT, size=7.5)
             doc.pdf.multi_cell(0, 4, note, new_x="LMARGIN", new_y="NEXT")

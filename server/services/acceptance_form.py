@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session
 
 from server import clock
 from server.models import Counter, DefectCategory, Project, Staff, StoredFile, Visit
-from server.pdf import FONT, new_document, to_bytes
+from server.pdf import FONT, new_document, plan_with_pins, to_bytes
 
 from . import files, inspection
 from .inspection_print import names, outcome_word
 
-PIN_RGB = (214, 40, 40)
 MARK = {"ok": "✓", "defect": "×", "na": "—"}
 
 _T = {
@@ -384,26 +383,16 @@ def _plan_with_pins(pdf: FPDF, path: Path, plan: StoredFile, defects) -> None:
         pdf.add_page()
     x = pdf.l_margin + (pdf.epw - w) / 2
     y = pdf.get_y() + 1
-    pdf.image(str(path), x=x, y=y, w=w, h=h)
-    pdf.set_draw_color(150)
-    pdf.rect(x, y, w, h)
-    r = 3.0
-    for n, d in enumerate(defects, 1):
-        if d.pin_x is None or d.pin_y is None:
-            continue
-        cx, cy = x + d.pin_x * w, y + d.pin_y * h
-        pdf.set_fill_color(*PIN_RGB)
-        pdf.set_draw_color(255, 255, 255)
-        pdf.set_line_width(0.5)
-        pdf.circle(x=cx, y=cy, radius=r, style="FD")
-        pdf.set_text_color(255, 255, 255)
-        pdf.set_font(FONT, "B", 7.5)
-        pdf.set_xy(cx - r, cy - r)
-        pdf.cell(2 * r, 2 * r, str(n), align="C")
-    pdf.set_line_width(0.2)
-    pdf.set_draw_color(0)
-    pdf.set_fill_color(255, 255, 255)
-    pdf.set_text_color(0)
+    plan_with_pins(
+        pdf,
+        str(path),
+        x=x,
+        y=y,
+        w=w,
+        h=h,
+        pins=[(n, d.pin_x, d.pin_y) for n, d in enumerate(defects, 1)],
+        style="B",
+    )
     pdf.set_font(FONT, size=10)
     pdf.set_xy(pdf.l_margin, y + h + 3)
 

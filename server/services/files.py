@@ -4,12 +4,17 @@ Every upload is checked before anything is stored: it must be an image Pillow ca
 allowed format, under the size limit. Photos are re-encoded (which drops EXIF, GPS included)
 and scaled down; a file is named by its content hash and never overwritten. A `client_id`
 (made on the tablet) makes a retried upload return the file it already stored.
+
+A floor plan may also come as a page of a PDF (`pdf_page_png`): that page is rendered on the
+server (pypdfium2, PDFium's wheels: no system library) to a PNG at most 2,400 px on its longest
+side, then stored like any image plan, so the tablet, the pins and the forms see one PNG.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -63,6 +68,74 @@ def _open_image(data: bytes) -> Image.Image:
     return img
 
 
+MAX_PDF_PAGES = 200
+PDF_RENDER_LONGEST = KINDS["floor_plan"][0]  # px on the rendered page's longest side
+PDF_MAX_SCALE = 300 / 72  # never above 300 dpi (a small page is not blown up further)
+_pdfium_lock = threading.Lock()  # PDFium is not thread-safe
+
+
+def is_pdf(data: bytes) -> bool:
+    return b"%PDF-" in data[:1024]
+
+
+def pdf_page_png(data: bytes, page: int = 1) -> bytes:
+    """One page (1-based) of a PDF rendered to PNG bytes. A damaged or password-protected
+    PDF, too many pages or a page that does not exist is refused with a reason."""
+    import pypdfium2 as pdfium
+
+    if not data:
+        raise Invalid("empty_file", "The file is empty.")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Invalid(
+            "file_too_large",
+            "The file is too large (at most %(mb)s MB).",
+            mb=MAX_UPLOAD_BYTES // (1024 * 1024),
+        )
+    with _pdfium_lock:
+        try:
+            doc = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as err:
+            if getattr(err, "err_code", None) == 4 or "password" in str(err).lower():
+                raise Invalid(
+                    "pdf_encrypted",
+                    "This PDF is protected by a password: please upload a copy without one.",
+                ) from None
+            raise Invalid("bad_pdf", "This PDF cannot be read (damaged or not a PDF).") from None
+        try:
+            pages = len(doc)
+            if pages < 1:
+                raise Invalid("bad_pdf", "This PDF cannot be read (damaged or not a PDF).")
+            if pages > MAX_PDF_PAGES:
+                raise Invalid(
+                    "pdf_too_many_pages",
+                    "The PDF has too many pages (at most %(max)s).",
+                    max=MAX_PDF_PAGES,
+                )
+            if page < 1 or page > pages:
+                raise Invalid(
+                    "pdf_no_such_page",
+                    "The PDF has %(pages)s page(s): there is no page %(page)s.",
+                    pages=pages,
+                    page=page,
+                )
+            try:
+                pdf_page = doc[page - 1]
+                width, height = pdf_page.get_size()
+                if min(width, height) < 1:
+                    raise Invalid("bad_pdf", "This PDF cannot be read (damaged or not a PDF).")
+                scale = min(PDF_RENDER_LONGEST / max(width, height), PDF_MAX_SCALE)
+                image = pdf_page.render(scale=scale, fill_color=(255, 255, 255, 255)).to_pil()
+            except pdfium.PdfiumError:
+                raise Invalid(
+                    "bad_pdf", "This PDF cannot be read (damaged or not a PDF)."
+                ) from None
+        finally:
+            doc.close()
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "PNG")
+    return out.getvalue()
+
+
 def _normalise(img: Image.Image, kind: str) -> tuple[bytes, str, int, int]:
     longest, fmt = KINDS[kind]
     img = ImageOps.exif_transpose(img)  # keep what the camera meant, then drop the EXIF
@@ -75,6 +148,13 @@ def _normalise(img: Image.Image, kind: str) -> tuple[bytes, str, int, int]:
             img = img.convert("RGBA")
         img.save(out, "PNG", optimize=True)
     return out.getvalue(), MIME[fmt], img.width, img.height
+
+
+def check_image(data: bytes, kind: str = "floor_plan") -> str:
+    """Refuses what `store_image` would refuse, storing nothing (an import's dry run); gives
+    the SHA-256 the stored file would have (the same picture again changes nothing)."""
+    content, _mime, _w, _h = _normalise(_open_image(data), kind)
+    return hashlib.sha256(content).hexdigest()
 
 
 def store_image(

@@ -43,6 +43,7 @@ from server.models import (
     Visit,
     VisitStep,
 )
+from server.printing.receipts import place_words as receipt_place_words
 
 from . import audit, events, files
 from .actor import Actor
@@ -246,6 +247,12 @@ def position_words(x: float | None, y: float | None, locale: str = "zh_CN") -> s
         return f"plan {names[row][col]}"
     names = [["左上", "上部", "右上"], ["左侧", "中部", "右侧"], ["左下", "下部", "右下"]]
     return f"平面图{names[row][col]}"
+
+
+def place_words(room_name: str, x: float | None, y: float | None, locale: str = "zh_CN") -> str:
+    """Room and pin position in the defect list's words ("主卧 · 平面图左上"): the receipt,
+    the daily report and its PDF say where a defect is the same way."""
+    return receipt_place_words(room_name, position_words(x, y, locale))
 
 
 def _masked_owners(visit: Visit) -> list[dict[str, Any]]:
@@ -832,6 +839,20 @@ def _queue_defect_list(
 # ---- for the supervisor ----------------------------------------------------------------------
 
 
+def _issue_dict(issue: InspectionSyncIssue, visit: Visit) -> dict[str, Any]:
+    return {
+        "id": issue.id,
+        "visit_id": visit.id,
+        "ticket_no": visit.ticket_no,
+        "unit": visit.unit.label,
+        "entity": issue.entity,
+        "entity_id": issue.entity_id,
+        "code": issue.code,
+        "counter_id": issue.counter_id,
+        "created_at": issue.created_at.isoformat(timespec="seconds"),
+    }
+
+
 def open_sync_issues(session: Session, project_id: int) -> list[dict[str, Any]]:
     rows = session.execute(
         select(InspectionSyncIssue, Visit)
@@ -839,24 +860,38 @@ def open_sync_issues(session: Session, project_id: int) -> list[dict[str, Any]]:
         .where(Visit.project_id == project_id, InspectionSyncIssue.resolved_at.is_(None))
         .order_by(InspectionSyncIssue.id)
     ).all()
+    return [_issue_dict(issue, visit) for issue, visit in rows]
+
+
+def resolved_sync_issues(session: Session, project_id: int, limit: int = 20) -> list[dict]:
+    """The last resolved records, newest first, with who resolved them, when and how."""
+    rows = session.execute(
+        select(InspectionSyncIssue, Visit, Staff.display_name)
+        .join(Visit, Visit.id == InspectionSyncIssue.visit_id)
+        .outerjoin(Staff, Staff.id == InspectionSyncIssue.resolved_by_id)
+        .where(Visit.project_id == project_id, InspectionSyncIssue.resolved_at.is_not(None))
+        .order_by(InspectionSyncIssue.resolved_at.desc(), InspectionSyncIssue.id.desc())
+        .limit(limit)
+    ).all()
     return [
         {
-            "id": issue.id,
-            "visit_id": visit.id,
-            "ticket_no": visit.ticket_no,
-            "unit": visit.unit.label,
-            "entity": issue.entity,
-            "entity_id": issue.entity_id,
-            "code": issue.code,
-            "counter_id": issue.counter_id,
-            "created_at": issue.created_at.isoformat(timespec="seconds"),
+            **_issue_dict(issue, visit),
+            "resolved_at": issue.resolved_at.isoformat(timespec="seconds"),
+            "resolved_by": name or "",
+            "resolution": issue.resolution or "",
         }
-        for issue, visit in rows
+        for issue, visit, name in rows
     ]
 
 
 def resolve_sync_issue(
-    session: Session, issue_id: int, *, actor: Actor, resolution: str, now: datetime | None = None
+    session: Session,
+    issue_id: int,
+    *,
+    actor: Actor,
+    resolution: str,
+    now: datetime | None = None,
+    project_id: int | None = None,
 ) -> InspectionSyncIssue:
     if not actor.role or actor.role not in ("supervisor", "admin"):
         raise Forbidden("forbidden", "You are not allowed to do this.")
@@ -864,7 +899,9 @@ def resolve_sync_issue(
     if not resolution:
         raise Invalid("reason_required", "Please give a reason.")
     issue = session.get(InspectionSyncIssue, issue_id)
-    if issue is None:
+    if issue is None or (
+        project_id is not None and session.get(Visit, issue.visit_id).project_id != project_id
+    ):
         raise NotFound("unknown_sync_issue", "Unknown record to resolve.")
     if issue.resolved_at is not None:
         raise Invalid("already_resolved", "This record was already resolved.")
@@ -915,16 +952,36 @@ def set_floor_plan(
     unit_type_id: int,
     data: bytes,
     actor: Actor,
+    page: int = 1,
+    commit: bool = True,
 ) -> UnitType:
-    """A new plan for a unit type (the old file stays: pins already placed keep their image)."""
+    """A new plan for a unit type (the old file stays: pins already placed keep their image).
+    `data` is a picture, or a PDF whose `page` (1-based) is rendered to a PNG first."""
     ut = session.get(UnitType, unit_type_id)
     if ut is None or ut.project_id != project_id:
         raise NotFound("unknown_unit_type", "Unknown unit type.")
-    stored = files.store_image(session, instance_path, data, kind="floor_plan", actor=actor)
+    stored = store_floor_plan_file(session, instance_path, data, page=page, actor=actor)
     before = ut.floor_plan_file_id
     ut.floor_plan_file_id = stored.id
     audit.record(
-        session, actor, "unit_type.floor_plan", "unit_type", ut.id, file_id=stored.id, before=before
+        session,
+        actor,
+        "unit_type.floor_plan",
+        "unit_type",
+        ut.id,
+        file_id=stored.id,
+        before=before,
+        **({"pdf_page": page} if files.is_pdf(data) else {}),
     )
-    session.commit()
+    if commit:
+        session.commit()
     return ut
+
+
+def store_floor_plan_file(
+    session: Session, instance_path: str | Path, data: bytes, *, page: int, actor: Actor
+) -> StoredFile:
+    """Checks and stores a floor plan (picture or PDF page) as a PNG; flushes, never commits."""
+    if files.is_pdf(data):
+        data = files.pdf_page_png(data, page)
+    return files.store_image(session, instance_path, data, kind="floor_plan", actor=actor)

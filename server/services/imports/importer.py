@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -32,6 +33,7 @@ from server.models import (
     Staff,
     StandardResponse,
     Step,
+    StoredFile,
     Unit,
     UnitFee,
     UnitKeyItem,
@@ -41,6 +43,7 @@ from server.models import (
 from server.services import audit
 from server.services.actor import Actor
 
+from .bundle import PlanFile, unpack
 from .reader import Sheet, read_table
 from .rows import KINDS, ORDER, CellError, Kind, column_lookup, kind_for_headers, kind_for_name
 
@@ -185,11 +188,33 @@ def _parse_sheet(sheet: Sheet, kind: Kind, errors: list[RowError]) -> _Parsed:
 def parse(
     filename: str, data: bytes, kind: str | None = None
 ) -> tuple[list[_Parsed], list[RowError]]:
-    sheets = read_table(filename, data)
-    errors: list[RowError] = []
-    parsed: list[_Parsed] = []
-    if not sheets:
+    parsed, errors, _plans = parse_bundle(filename, data, kind)
+    return parsed, errors
+
+
+def parse_bundle(
+    filename: str, data: bytes, kind: str | None = None
+) -> tuple[list[_Parsed], list[RowError], list[PlanFile]]:
+    """The file's sheets checked row by row; a ZIP also gives its floor plan files."""
+    bundle = unpack(filename, data)
+    errors: list[RowError] = [
+        RowError(entry, 0, "", msgid, params) for entry, msgid, params in bundle.problems
+    ]
+    sheets: list[Sheet] = []
+    table_name = filename
+    for name, content in bundle.tables:
+        sheets.extend(read_table(name, content))
+        table_name = name
+    if not sheets and not bundle.plans:
         raise Invalid("empty_file", "The file is empty.")
+    parsed = _parse_sheets(sheets, table_name, kind, errors)
+    return parsed, errors, bundle.plans
+
+
+def _parse_sheets(
+    sheets: list[Sheet], filename: str, kind: str | None, errors: list[RowError]
+) -> list[_Parsed]:
+    parsed: list[_Parsed] = []
     forced = KINDS.get(kind) if kind else None
     if kind and forced is None:
         raise Invalid("unknown_import_kind", "Unknown kind of import: %(kind)s", kind=kind)
@@ -210,7 +235,7 @@ def parse(
             continue
         parsed.append(_parse_sheet(sheet, k, errors))
     parsed.sort(key=lambda p: ORDER.index(p.kind.code))
-    return parsed, errors
+    return parsed
 
 
 # ---- applying ------------------------------------------------------------------------------
@@ -645,6 +670,73 @@ def _apply_issues(ctx: _Context, p: _Parsed, result: KindResult) -> None:
             _count(result, number, "update" if _set(issue, **values) else "same", label)
 
 
+FLOOR_PLANS = "floor_plans"  # the result row of a ZIP's plan files (not a sheet kind)
+
+
+def _apply_plans(
+    ctx: _Context,
+    plans: list[PlanFile],
+    result: KindResult,
+    actor: Actor,
+    instance_path: str | Path | None,
+    dry_run: bool,
+) -> None:
+    """Each plan file to the unit type named by its file name (code, else name): known after
+    the units sheet, checked like an upload; stored only when applying."""
+    from server.services import files, inspection
+
+    if not dry_run and instance_path is None:
+        raise Invalid("no_instance_path", "Floor plans cannot be stored here.")
+    types = list(ctx.s.scalars(select(UnitType).where(UnitType.project_id == ctx.pid)))
+    by_key = {t.code: t for t in types} | {
+        t.name: t for t in types if t.name and t.name not in {x.code for x in types}
+    }
+    folded: dict[str, list[UnitType]] = {}
+    for t in types:
+        folded.setdefault(t.code.casefold(), []).append(t)
+    for plan in plans:
+        ut = by_key.get(plan.code)
+        if ut is None and len(folded.get(plan.code.casefold(), [])) == 1:
+            ut = folded[plan.code.casefold()][0]
+        if ut is None:
+            ctx.report.errors.append(
+                RowError(
+                    plan.entry,
+                    0,
+                    "户型",
+                    "No unit type %(code)s: name each plan file by a unit type code of the "
+                    "units sheet (户型 column).",
+                    {"code": plan.code},
+                )
+            )
+            continue
+        try:
+            png = files.pdf_page_png(plan.data, 1) if files.is_pdf(plan.data) else plan.data
+            digest = files.check_image(png)  # refused here exactly as an upload would be
+            current = ctx.s.get(StoredFile, ut.floor_plan_file_id or 0)
+            if current is not None and current.sha256 == digest:
+                action = "same"
+            elif dry_run:
+                action = "update" if current else "create"
+            else:
+                inspection.set_floor_plan(
+                    ctx.s,
+                    instance_path,
+                    project_id=ctx.pid,
+                    unit_type_id=ut.id,
+                    data=png,
+                    actor=actor,
+                    commit=False,
+                )
+                action = "update" if current else "create"
+        except Invalid as err:
+            ctx.report.errors.append(
+                RowError(plan.entry, 0, "户型图", err.message, dict(err.params or {}))
+            )
+            continue
+        _count(result, 0, action, f"{ut.code} ← {plan.entry}")
+
+
 def _apply(ctx: _Context, p: _Parsed, result: KindResult, actor: Actor) -> None:
     code = p.kind.code
     if code == "staff":
@@ -697,11 +789,15 @@ def run_import(
     actor: Actor,
     dry_run: bool = True,
     kind: str | None = None,
+    instance_path: str | Path | None = None,
 ) -> ImportReport:
     """Checks every row, applies them in one transaction, and commits only when nothing is
-    wrong and this is not a dry run. Raises Invalid only for a file that cannot be read."""
+    wrong and this is not a dry run. Raises Invalid only for a file that cannot be read.
+    A ZIP may carry floor plans named by unit type code (`bundle.py`): they are checked with
+    the rows and set in the same transaction (their files are stored under `instance_path`
+    only when applying)."""
     report = ImportReport(filename=filename, dry_run=dry_run)
-    parsed, errors = parse(filename, data, kind)
+    parsed, errors, plans = parse_bundle(filename, data, kind)
     report.errors.extend(errors)
     ctx = _Context(session, project_id, report)
     try:
@@ -710,6 +806,10 @@ def run_import(
             if p.rows or p.sheet.rows:
                 report.results.append(result)
             _apply(ctx, p, result, actor)
+        if plans:
+            result = KindResult(kind=FLOOR_PLANS, sheet=filename, rows=len(plans))
+            report.results.append(result)
+            _apply_plans(ctx, plans, result, actor, instance_path, dry_run)
         if report.errors or dry_run:
             session.rollback()
             return report
