@@ -626,6 +626,10 @@ def test_keys_counted_read_signed_and_the_receipt_queued(ctx):
     job = s.get(PrintJob, done.print_job_id)
     assert job.kind == "key_receipt" and job.visit_id == visit.id
     assert "钥匙交接单" in str(job.payload) and "一把在物业保管" in str(job.payload)
+    # The record keeps who signed in full; the panel, seen across the desk, shows it masked.
+    assert done.signer_name == visit.owner.name and len(done.signer_name) >= 2
+    shown = key_handover.panel(s, vs)["handover"]["signer_name"]
+    assert shown == visit.owner.masked_name and shown != done.signer_name
     assert requirements.missing(s, vs) == []
     queue.complete(s, visit_step_id=vs.id, counter_id=vs.counter_id, actor=staff(cv))
     s.refresh(visit)

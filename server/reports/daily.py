@@ -85,6 +85,7 @@ from server.models import (
     VisitStep,
 )
 from server.services import inspection
+from server.services.privacy import mask_name
 
 from . import facts as F
 from .current import current_by, heads
@@ -121,15 +122,6 @@ def category_word(code: str | None, locale: str) -> str:
 def mask_phone(phone: str | None) -> str:
     p = phone or ""
     return f"{p[:3]}****{p[-4:]}" if len(p) >= 7 else "****"
-
-
-def mask_name(name: str | None) -> str:
-    n = name or ""
-    if len(n) <= 1:
-        return n
-    if len(n) == 2:
-        return n[0] + "*"
-    return n[0] + "*" * (len(n) - 2) + n[-1]
 
 
 class _Builder:

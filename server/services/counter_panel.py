@@ -22,6 +22,7 @@ from server.models import (
     VisitDocument,
     VisitStep,
 )
+from server.services import privacy
 
 from . import (
     evidence_rows,
@@ -49,7 +50,7 @@ def _inspect_panel(session: Session, vs: VisitStep) -> dict[str, Any]:
             "outcome": r.outcome,
             "promised_date": r.promised_date.isoformat() if r.promised_date else None,
             "reason": r.reason,
-            "signer_name": r.signer_name,
+            "signer_name": privacy.mask_name(r.signer_name),
             "signature_url": files.url(r.signature_file_id),
         }
     }

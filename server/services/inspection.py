@@ -44,6 +44,7 @@ from server.models import (
     VisitStep,
 )
 from server.printing.receipts import place_words as receipt_place_words
+from server.services import privacy
 
 from . import audit, events, files
 from .actor import Actor
@@ -356,7 +357,7 @@ def recorded(session: Session, visit: Visit) -> dict[str, Any]:
             "outcome": result.outcome,
             "reason": result.reason,
             "promised_date": result.promised_date.isoformat() if result.promised_date else None,
-            "signer_name": result.signer_name,
+            "signer_name": privacy.mask_name(result.signer_name),
             "signed": result.signature_file_id is not None,
         },
     }

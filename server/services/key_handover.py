@@ -33,6 +33,7 @@ from server.models import (
 from server.printing import jobs as print_jobs
 from server.printing.receipts import KeyItem, KeyReceiptData, key_receipt
 from server.printing.receipts import MeterReading as ReceiptMeter
+from server.services import privacy
 
 from . import counter_events, evidence_rows, files, requirements
 from .actor import Actor
@@ -129,7 +130,7 @@ def panel(session: Session, vs: VisitStep) -> dict[str, Any]:
         else {
             "id": done.id,
             "shortfall": done.shortfall,
-            "signer_name": done.signer_name,
+            "signer_name": privacy.mask_name(done.signer_name),
             "signature_url": files.url(done.signature_file_id),
             "print_job_id": done.print_job_id,
             "at": done.created_at.isoformat(timespec="seconds") if done.created_at else None,

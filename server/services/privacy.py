@@ -12,6 +12,16 @@ def mask_phone(phone: str | None) -> str:
     return f"{p[:3]}****{p[-4:]}" if len(p) >= 7 else ("****" if p else "")
 
 
+def mask_name(name: str | None) -> str:
+    """张*明: who signed, as a counter panel shows it (the full name stays on the record)."""
+    n = name or ""
+    if len(n) <= 1:
+        return n
+    if len(n) == 2:
+        return n[0] + "*"
+    return n[0] + "*" * (len(n) - 2) + n[-1]
+
+
 def mask_id(id_number: str | None) -> str:
     v = id_number or ""
     if not v:

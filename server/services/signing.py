@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.engine import Invalid
 from server.models import Counter, OwnerAbsence, VisitDocument, VisitStep
+from server.services import privacy
 
 from . import audit, counter_events, evidence_rows, files, requirements
 from .actor import Actor
@@ -79,7 +80,7 @@ def panel(session: Session, vs: VisitStep) -> dict[str, Any]:
                         "owner": name,
                         "signed": (r := rows.get((dt.id, owner_id))) is not None
                         and r.status == "signed",
-                        "signer_name": r.signer_name if r else None,
+                        "signer_name": privacy.mask_name(r.signer_name) if r else None,
                         "file_id": r.signature_file_id if r else None,
                         "image_url": files.url(r.signature_file_id) if r else None,
                         "absent": absence_payload(away.get(owner_id)) if owner_id else None,
