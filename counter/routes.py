@@ -60,7 +60,7 @@ def _counter_data(counter: Counter) -> dict:
     done = events.published(s)  # what the screens were just sent: not built twice
     if done is None:
         return snapshots.counter_snapshot(s, counter)
-    return snapshots.counter_snapshot(s, counter, queue=done.queue, statuses=done.statuses)
+    return snapshots.counter_snapshot(s, counter, statuses=done.statuses)
 
 
 def _counter_answer(counter: Counter, status: int = 200):

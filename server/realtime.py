@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask_socketio import SocketIO
@@ -52,55 +52,79 @@ COALESCE_SECONDS = 0.2
 @dataclass(frozen=True)
 class Outgoing:
     event: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None
     rooms: tuple[str, ...]
+    # A latest-wins event may be published as how to build it: it is then built when it goes
+    # (once, however many changes it stands for), from what is committed by then.
+    build: Callable[[], dict[str, Any]] | None = None
+    key: Hashable | None = None  # what one built payload stands for, e.g. (project, day)
+
+    def resolved(self) -> Outgoing:
+        if self.build is None:
+            return self
+        return replace(self, payload=self.build(), build=None)
 
 
 Emitter = Callable[[Outgoing], None]
+_Key = tuple[str, Hashable]
 
 
 class Coalescer:
-    """Sends a latest-wins event to a room at most once per `interval`. The first change after
-    a quiet spell goes at once (no delay on a calm floor); changes inside the interval replace
-    each other and the newest goes when it ends (one thread, started on first need).
+    """Sends a latest-wins event at most once per `interval` per (event, what it stands for).
+    The first change after a quiet spell goes at once (no delay on a calm floor); changes
+    inside the interval replace each other and the newest goes when it ends. An event given as
+    a builder is built in this class's one thread, when it goes: off the request path, once
+    per interval, and always from the newest committed state (two requests that build their
+    own payloads may finish in the opposite order of their commits and leave a board on the
+    older state).
 
     Why: every send to a room is a send to each screen in it (100 boards), and under a burst
-    of check-ins that fan-out, not the check-ins, was most of the server's work."""
+    of check-ins that fan-out, and building the queue state for it, were most of the server's
+    work."""
 
     def __init__(self, send: Callable[[str, dict[str, Any], str], None], interval: float):
         self._send = send
         self._interval = interval
         self._cond = threading.Condition()
-        self._last: dict[tuple[str, str], float] = {}
-        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self._last: dict[_Key, float] = {}
+        self._pending: dict[_Key, Outgoing] = {}
         self._thread: threading.Thread | None = None
 
-    def offer(self, event_name: str, payload: dict[str, Any], room: str) -> None:
-        key = (event_name, room)
+    def offer(self, msg: Outgoing) -> None:
+        key = (msg.event, msg.key if msg.key is not None else msg.rooms)
         with self._cond:
             now = time.monotonic()
-            if key not in self._pending and now - self._last.get(key, -1e9) >= self._interval:
-                self._last[key] = now
+            quiet = key not in self._pending and now - self._last.get(key, -1e9) >= self._interval
+            if quiet and msg.build is None:
+                self._last[key] = now  # sent below, by the caller, at once
             else:
-                self._pending[key] = payload
+                self._pending[key] = msg
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._run, name="coalescer", daemon=True)
                     self._thread.start()
                 self._cond.notify()
                 return
-        self._send(event_name, payload, room)
+        self._deliver(msg)
 
-    def _due(self) -> tuple[list[tuple[tuple[str, str], dict[str, Any]]], float | None]:
+    def _due(self) -> tuple[list[Outgoing], float | None]:
         now = time.monotonic()
         due, wait = [], None
         for key in list(self._pending):
             left = self._last.get(key, -1e9) + self._interval - now
             if left <= 0:
-                due.append((key, self._pending.pop(key)))
+                due.append(self._pending.pop(key))
                 self._last[key] = now
             else:
                 wait = left if wait is None else min(wait, left)
         return due, wait
+
+    def _deliver(self, msg: Outgoing) -> None:
+        try:
+            payload = msg.resolved().payload
+            for room in msg.rooms:
+                self._send(msg.event, payload, room)
+        except Exception:  # one broken send must not stop the later ones
+            logging.getLogger(__name__).exception("emit failed: %s", msg.event)
 
     def _run(self) -> None:
         while True:
@@ -109,11 +133,8 @@ class Coalescer:
                 if not due:
                     self._cond.wait(wait)
                     continue
-            for (event_name, room), payload in due:
-                try:
-                    self._send(event_name, payload, room)
-                except Exception:  # one broken send must not stop the later ones
-                    logging.getLogger(__name__).exception("emit failed: %s", event_name)
+            for msg in due:
+                self._deliver(msg)
 
 
 def _socketio_send(event_name: str, payload: dict[str, Any], room: str) -> None:
@@ -126,11 +147,11 @@ _coalescer = Coalescer(_socketio_send, COALESCE_SECONDS)
 def _socketio_emitter(msg: Outgoing) -> None:
     if socketio.server is None:  # no app serving (CLI, scripts): nobody to tell
         return
+    if msg.event in LATEST_WINS:
+        _coalescer.offer(msg)
+        return
     for room in msg.rooms:
-        if msg.event in LATEST_WINS:
-            _coalescer.offer(msg.event, msg.payload, room)
-        else:
-            _socketio_send(msg.event, msg.payload, room)
+        _socketio_send(msg.event, msg.payload, room)
 
 
 _emitter: Emitter = _socketio_emitter
@@ -149,12 +170,27 @@ def publish(
     session.info.setdefault(_PENDING, []).append(Outgoing(event_name, payload, tuple(rooms)))
 
 
+def publish_latest(
+    session: Session,
+    event_name: str,
+    key: Hashable,
+    build: Callable[[], dict[str, Any]],
+    rooms: Iterable[str],
+) -> None:
+    """A latest-wins event (LATEST_WINS) published as how to build it; see Coalescer."""
+    assert event_name in LATEST_WINS, event_name
+    session.info.setdefault(_PENDING, []).append(
+        Outgoing(event_name, None, tuple(rooms), build=build, key=key)
+    )
+
+
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     for msg in pending or ():
         try:
-            _emitter(msg)
+            # Another emitter (tests) gets every event built, at once.
+            _emitter(msg if _emitter is _socketio_emitter else msg.resolved())
         except Exception:  # a broken socket must never undo or fail a committed action
             logging.getLogger(__name__).exception("emit failed: %s", msg.event)
 

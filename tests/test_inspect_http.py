@@ -212,7 +212,7 @@ def test_a_pdf_page_becomes_the_floor_plan_and_a_bad_pdf_changes_nothing(app, wa
     assert img.getpixel((100, 800))[2] > 150 and img.getpixel((100, 800))[0] < 60  # blue half
     assert img.getpixel((2300, 800)) == (255, 255, 255)  # white half
     page = sup.get("/admin/floor-plans").get_data(as_text=True)
-    assert f"/api/inspect/files/{file_id}" in page and "PDF" in page
+    assert f"/api/files/{file_id}" in page and "PDF" in page
 
     refused = {
         "page 3": (post(_two_page_pdf(), page="3"), "PDF 共 2 页，没有第 3 页"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from server.realtime import LATEST_WINS, QUEUE_CHANGED, TICKET_CALLED, Coalescer
+from server.realtime import LATEST_WINS, QUEUE_CHANGED, TICKET_CALLED, Coalescer, Outgoing
 
 
 class Recorder:
@@ -36,10 +36,10 @@ def test_calls_are_never_merged_queue_states_are():
 def test_a_quiet_floor_gets_each_change_at_once():
     sent = Recorder()
     c = Coalescer(sent, interval=0.05)
-    c.offer(QUEUE_CHANGED, {"v": 1}, "display")
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 1}, ("display",)))
     assert sent.sent == [(QUEUE_CHANGED, {"v": 1}, "display")]  # no timer, no delay
     time.sleep(0.06)
-    c.offer(QUEUE_CHANGED, {"v": 2}, "display")
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 2}, ("display",)))
     assert sent.sent[-1] == (QUEUE_CHANGED, {"v": 2}, "display")
 
 
@@ -47,7 +47,7 @@ def test_a_burst_is_sent_as_its_first_and_its_newest_state():
     sent = Recorder()
     c = Coalescer(sent, interval=0.2)
     for v in range(30):
-        c.offer(QUEUE_CHANGED, {"v": v}, "display")
+        c.offer(Outgoing(QUEUE_CHANGED, {"v": v}, ("display",)))
     got = sent.wait_for(2)
     assert [p["v"] for _e, p, _r in got] == [0, 29]  # the newest arrives, nothing in between
     time.sleep(0.3)
@@ -57,10 +57,10 @@ def test_a_burst_is_sent_as_its_first_and_its_newest_state():
 def test_rooms_and_events_are_merged_separately():
     sent = Recorder()
     c = Coalescer(sent, interval=0.2)
-    c.offer(QUEUE_CHANGED, {"v": 1}, "display")
-    c.offer(QUEUE_CHANGED, {"v": 1}, "staff")
-    c.offer("board_progress", {"handed": 3}, "display")
-    c.offer(QUEUE_CHANGED, {"v": 2}, "display")
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 1}, ("display",)))
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 1}, ("staff",)))
+    c.offer(Outgoing("board_progress", {"handed": 3}, ("display",)))
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 2}, ("display",)))
     got = sent.wait_for(4)
     assert sorted((e, r, p.get("v", p.get("handed"))) for e, p, r in got) == [
         ("board_progress", "display", 3),
@@ -79,10 +79,40 @@ def test_a_failing_send_does_not_stop_later_ones():
         sent(event_name, payload, room)
 
     c = Coalescer(flaky, interval=0.05)
-    c.offer(QUEUE_CHANGED, {"v": 1}, "broken")
-    c.offer(QUEUE_CHANGED, {"v": 2}, "broken")  # merged, sent by the thread: that send fails
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 1}, ("broken",)))
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 2}, ("broken",)))  # merged, sent by the thread: that send fails
     time.sleep(0.15)
-    c.offer(QUEUE_CHANGED, {"v": 1}, "display")
-    c.offer(QUEUE_CHANGED, {"v": 2}, "display")  # merged: only the same thread can send it
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 1}, ("display",)))
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 2}, ("display",)))  # merged: only the same thread can send it
     got = sent.wait_for(3)
     assert got[-1] == (QUEUE_CHANGED, {"v": 2}, "display")
+
+
+def test_a_built_state_is_built_once_per_burst_from_the_newest_data_off_the_callers_thread():
+    sent = Recorder()
+    c = Coalescer(sent, interval=0.2)
+    data = {"waiting": 0}
+    builds: list[str] = []
+
+    def build():
+        builds.append(threading.current_thread().name)
+        return dict(data)
+
+    for n in range(1, 21):  # twenty check-ins in a burst, each publishing "the queue changed"
+        data["waiting"] = n
+        c.offer(Outgoing(QUEUE_CHANGED, None, ("display", "staff"), build=build, key=(1, "day")))
+    got = sent.wait_for(4)
+    assert len(builds) <= 2 and threading.current_thread().name not in builds
+    assert got[-2:] == [
+        (QUEUE_CHANGED, {"waiting": 20}, "display"),
+        (QUEUE_CHANGED, {"waiting": 20}, "staff"),
+    ]  # one build serves every room, and the last one sent is the newest state
+
+
+def test_tests_emitter_gets_the_built_payload(app, venue, staff_client, events):
+    from tests.test_sockets import check_in
+
+    check_in(staff_client, venue.codes[0])
+    queue = [e for e in events if e.event == QUEUE_CHANGED]
+    assert queue and queue[-1].payload is not None and queue[-1].build is None
+    assert {s["code"]: s["waiting"] for s in queue[-1].payload["steps"]}["verify"] == 1

@@ -47,7 +47,7 @@ ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP"}
 MIME = {"PNG": "image/png", "JPEG": "image/jpeg"}
 
 
-def _open_image(data: bytes) -> Image.Image:
+def _check_upload_size(data: bytes) -> None:
     if not data:
         raise Invalid("empty_file", "The file is empty.")
     if len(data) > MAX_UPLOAD_BYTES:
@@ -56,6 +56,10 @@ def _open_image(data: bytes) -> Image.Image:
             "The file is too large (at most %(mb)s MB).",
             mb=MAX_UPLOAD_BYTES // (1024 * 1024),
         )
+
+
+def _open_image(data: bytes) -> Image.Image:
+    _check_upload_size(data)
     try:
         img = Image.open(io.BytesIO(data))
         if img.format not in ALLOWED_FORMATS:
@@ -83,14 +87,7 @@ def pdf_page_png(data: bytes, page: int = 1) -> bytes:
     PDF, too many pages or a page that does not exist is refused with a reason."""
     import pypdfium2 as pdfium
 
-    if not data:
-        raise Invalid("empty_file", "The file is empty.")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise Invalid(
-            "file_too_large",
-            "The file is too large (at most %(mb)s MB).",
-            mb=MAX_UPLOAD_BYTES // (1024 * 1024),
-        )
+    _check_upload_size(data)
     with _pdfium_lock:
         try:
             doc = pdfium.PdfDocument(data)

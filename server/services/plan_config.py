@@ -16,7 +16,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server import realtime as rt
+from server import clock
 from server.engine import Invalid, NotFound
 from server.models import (
     ChecklistItem,
@@ -42,7 +42,7 @@ from server.models import (
 )
 from server.models.people import ROLES
 
-from . import audit, snapshots
+from . import audit, events
 from .actor import Actor
 
 STEP_KINDS = ("verify", "fees", "sign", "inspect", "keys", "generic")
@@ -287,12 +287,7 @@ def _coerce(session: Session, project_id: int, f: Field_, raw: Any) -> Any:
 
 
 def _queue_changed(session: Session, project_id: int) -> None:
-    rt.publish(
-        session,
-        rt.QUEUE_CHANGED,
-        snapshots.queue_state(session, project_id),
-        [rt.DISPLAY, rt.STAFF, rt.SUPERVISOR],
-    )
+    events.queue_changed(session, project_id, clock.today())
 
 
 def save_item(
