@@ -80,10 +80,14 @@ def test_a_failing_send_does_not_stop_later_ones():
 
     c = Coalescer(flaky, interval=0.05)
     c.offer(Outgoing(QUEUE_CHANGED, {"v": 1}, ("broken",)))
-    c.offer(Outgoing(QUEUE_CHANGED, {"v": 2}, ("broken",)))  # merged, sent by the thread: that send fails
+    c.offer(
+        Outgoing(QUEUE_CHANGED, {"v": 2}, ("broken",))
+    )  # merged, sent by the thread: that send fails
     time.sleep(0.15)
     c.offer(Outgoing(QUEUE_CHANGED, {"v": 1}, ("display",)))
-    c.offer(Outgoing(QUEUE_CHANGED, {"v": 2}, ("display",)))  # merged: only the same thread can send it
+    c.offer(
+        Outgoing(QUEUE_CHANGED, {"v": 2}, ("display",))
+    )  # merged: only the same thread can send it
     got = sent.wait_for(3)
     assert got[-1] == (QUEUE_CHANGED, {"v": 2}, "display")
 
