@@ -355,6 +355,7 @@ async def peak(venue: Venue, base: str, sockets: SocketClients, printer, args) -
     checkin_ms: list[float] = []
     issued: dict[str, float] = {}
     action_ms: dict[str, list[float]] = {"call-next": [], "start": [], "complete": []}
+    slowest: list[tuple[float, str, float]] = []  # (ms, action, seconds into the run)
     calls: list[tuple[str, float]] = []
     pages = len(status_tokens[: args.status_pages])
     pending: list[asyncio.Task] = []
@@ -398,14 +399,17 @@ async def peak(venue: Venue, base: str, sockets: SocketClients, printer, args) -
                 if state is None:
                     t0, t1, data = await c.post("/call-next")
                     action_ms["call-next"].append((t1 - t0) * 1000)
+                    slowest.append(((t1 - t0) * 1000, "call-next", t0 - t_start))
                     if not data.get("queue_empty"):
                         calls.append((c.current["ticket_no"], t0))
                 elif state == "called":
                     t0, t1, _ = await c.post(f"/tickets/{c.visit_step_id()}/start")
                     action_ms["start"].append((t1 - t0) * 1000)
+                    slowest.append(((t1 - t0) * 1000, "start", t0 - t_start))
                 else:
                     t0, t1, _ = await c.post(f"/tickets/{c.visit_step_id()}/complete")
                     action_ms["complete"].append((t1 - t0) * 1000)
+                    slowest.append(((t1 - t0) * 1000, "complete", t0 - t_start))
             except Exception as exc:
                 errors += 1
                 error_samples.append(f"counter {c.id}: {exc}"[:200])
@@ -430,6 +434,11 @@ async def peak(venue: Venue, base: str, sockets: SocketClients, printer, args) -
         "call_next_n": len(action_ms["call-next"]),
         "call_next_p99_ms": pct(action_ms["call-next"], 99),
         "calls_made": len(calls),
+        # Where a tail comes from: the three slowest, with when they were sent.
+        "slowest": [
+            {"ms": round(ms, 1), "action": a, "at_s": round(at, 1)}
+            for ms, a, at in sorted(slowest, reverse=True)[:3]
+        ],
     }
     out["errors"] = errors
     out["error_samples"] = error_samples[:5]
