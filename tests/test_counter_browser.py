@@ -24,6 +24,7 @@ from tests.test_browser import (
     _handover_cmd,
     _wait_until_up,
 )
+from tests.test_inspect_browser import _sign as sign_on_tablet
 
 pytestmark = pytest.mark.browser
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -141,18 +142,6 @@ def _photo(path) -> str:
     img.save(buf, "JPEG", quality=80)
     path.write_bytes(buf.getvalue())
     return str(path)
-
-
-def _sign_inspection(page) -> None:
-    canvas = page.locator("canvas.i-sign")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + w * 0.1, y + h * 0.7)
-    page.mouse.down()
-    for i in range(1, 13):
-        page.mouse.move(x + w * (0.1 + i * 0.06), y + h * (0.3 if i % 2 else 0.7), steps=3)
-    page.mouse.up()
 
 
 LOADED = """sel => {
@@ -298,7 +287,7 @@ def test_full_visit_through_the_panels_on_a_tablet(venue_server, tmp_path):
             insp.click("[data-outcome=accepted_with_defects]")
             insp.fill("input[name=promised_date]", "2026-12-31")
             insp.fill("input[name=signer_name]", "业主本人")
-            _sign_inspection(insp)
+            sign_on_tablet(insp)
             insp.click("#save-outcome")
             expect(insp.locator(".i-saved")).to_contain_text("带问题接收", timeout=15_000)
             expect(insp.locator("#sync")).to_have_attribute("data-state", "synced", timeout=20_000)
