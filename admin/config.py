@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from server import auth
+from server import auth, sockets
 from server.auth import require
 from server.engine import DomainError, NotFound
 from server.i18n import request_locale, translate
@@ -127,6 +127,8 @@ def catalog_save(kind: str, item_id: int | None = None):
         )
     except DomainError as err:
         return redirect(url_for("admin_config.catalog_page", kind=kind, error=_message(err)))
+    if kind == "staff":
+        sockets.check_access_now()  # an ended login's open screens close now
     return redirect(url_for("admin_config.catalog_page", kind=kind, saved="1"))
 
 

@@ -195,6 +195,58 @@ def test_changing_a_password_ends_every_login_of_that_person(app, venue, staff_s
     )
 
 
+def _save_staff_on_the_settings_page(admin_client, staff_id: int, **fields):
+    """The admin's settings page (admin/config/staff), as its form posts it."""
+    data = {"_form": "1", "display_name": "测试staff", "role": "staff", "department": ""}
+    data.update(fields)
+    return admin_client.post(f"/admin/config/staff/{staff_id}", data=data)
+
+
+def test_the_settings_page_takes_access_away_like_the_api(app, venue, staff_socket, admin_client):
+    """Unticking 活动 or typing a new password on the staff settings page ends that person's
+    logins and closes their screens, as the API does; an admin cannot lock themselves out."""
+    staff_id = venue.staff["staff"]
+    client, sc = staff_socket()
+    r = _save_staff_on_the_settings_page(
+        admin_client, staff_id, password="another-pass-1", active="1"
+    )
+    assert r.status_code == 302 and "error" not in r.headers["Location"]
+    assert not _connected_within(sc, 1.0)
+    assert client.get("/api/queue").status_code == 401
+
+    again = app.test_client()
+    r = again.post("/api/login", json={"username": "staff", "password": "another-pass-1"})
+    assert r.status_code == 200
+    sc2 = socketio.test_client(app, flask_test_client=again, auth={"view": "display"})
+    assert sc2.is_connected()
+    r = _save_staff_on_the_settings_page(admin_client, staff_id)  # 活动 unticked
+    assert r.status_code == 302 and "error" not in r.headers["Location"]
+    assert not _connected_within(sc2, 1.0)
+    assert again.get("/api/queue").status_code == 401
+
+    supervisor = app.test_client()
+    login(supervisor, "supervisor")
+    r = _save_staff_on_the_settings_page(
+        admin_client, venue.staff["supervisor"], display_name="主管", role="staff", active="1"
+    )
+    assert r.status_code == 302 and "error" not in r.headers["Location"]
+    assert supervisor.get("/api/queue").status_code == 401  # a new role means a new login
+
+    admin_id = venue.staff["admin"]
+    r = _save_staff_on_the_settings_page(
+        admin_client, admin_id, display_name="管理员", role="admin"
+    )
+    assert r.status_code == 302 and "error=" in r.headers["Location"]
+    page = admin_client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "不能停用自己的账号" in page
+    assert admin_client.get("/api/queue").status_code == 200  # still logged in, still active
+    with app.extensions["handover_db"].session() as s:
+        actions = set(
+            s.scalars(select(AuditLog.action).where(AuditLog.entity_id == staff_id)).all()
+        )
+        assert {"config.staff.update"} <= actions
+
+
 def test_revoking_a_display_closes_its_socket(app, venue, admin_client):
     with app.extensions["handover_db"].session() as s:
         device = auth.create_device(s, project_id=venue.project_id, kind="display", name="大屏")

@@ -42,7 +42,7 @@ from server.models import (
 )
 from server.models.people import ROLES
 
-from . import audit, events
+from . import audit, events, staff_sessions
 from .actor import Actor
 
 STEP_KINDS = ("verify", "fees", "sign", "inspect", "keys", "generic")
@@ -342,6 +342,8 @@ def save_item(
     else:
         if kind == "counters" and changes.get("is_open") is False and obj.is_open:
             _refuse_close_while_serving(session, obj)
+        if kind == "staff":
+            _take_access_away_if_needed(session, obj, changes, actor)
         for k, v in changes.items():
             setattr(obj, k, v)
     session.flush()
@@ -363,6 +365,22 @@ def save_item(
         _queue_changed(session, project_id)
     session.commit()
     return obj
+
+
+def _take_access_away_if_needed(
+    session: Session, staff: Staff, changes: dict[str, Any], actor: Actor
+) -> None:
+    """The settings page changes an account as the staff API does (services.staff_accounts):
+    a new password, a deactivation or another role ends every live login of that person in
+    this transaction, and the socket guard then closes their screens (the view wakes it)."""
+    if changes.get("active") is False and staff.id == actor.staff_id:
+        raise Invalid("self_deactivate", "You cannot deactivate your own account.")
+    deactivated = changes.get("active") is False and staff.active
+    new_role = "role" in changes and changes["role"] != staff.role
+    if "password_hash" in changes or deactivated or new_role:
+        staff_sessions.end_all(session, staff.id)
+        if "password_hash" in changes:
+            staff.failed_logins, staff.locked_until = 0, None
 
 
 def _assign_printer(session: Session, project_id: int, counter_id: int, printer_id) -> None:
