@@ -242,6 +242,15 @@ def test_full_visit_through_the_panels_on_a_tablet(venue_server, tmp_path):
             expect(page.locator("#sign-table .badge-warn")).to_have_count(4)  # 未到场 per doc
             expect(page.locator("#missing")).to_be_hidden()
             shot(page, "tablet-sign")
+            # The same signing counter on a desk PC in English: the absence and the
+            # signatures read in English too.
+            desk_ctx = browser.new_context(viewport=DESK, locale="en")
+            _login(desk_ctx, base, "staff01", "handover-staff")
+            desk = desk_ctx.new_page()
+            desk.goto(f"{base}/counter/{counters['W08']}?lang=en&layout=desk")
+            expect(desk.locator("#sign-table .badge-warn").first).to_contain_text("Not present")
+            desk.wait_for_function(LOADED, arg="#sign-table img.p-sig-thumb")
+            desk.screenshot(path=str(ARTIFACTS / "counter-desk-sign-en.png"), full_page=True)
             complete()
 
             # 4. Inspection: an inspector takes the visit on the inspection tablet app, walks
@@ -317,9 +326,6 @@ def test_full_visit_through_the_panels_on_a_tablet(venue_server, tmp_path):
             expect(page.locator("#responses")).to_contain_text("车位租售方案")
 
             # 5. Keys, with a desk PC screen (English) of the same counter following live.
-            desk_ctx = browser.new_context(viewport=DESK, locale="en")
-            _login(desk_ctx, base, "staff01", "handover-staff")
-            desk = desk_ctx.new_page()
             desk.goto(f"{base}/counter/{counters['W11']}?lang=en&layout=desk")
             serve("W11", key="F1")
             expect(desk.locator("#current-ticket")).to_have_text(ticket_no)  # live, no reload
