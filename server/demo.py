@@ -137,6 +137,24 @@ DOCUMENT_TYPES = (
 # against that ledger. Most owners have them; many lost a slip years ago.
 OPTIONAL_DOCUMENTS = frozenset({"earlier_receipts"})
 
+
+def standard_document_types(project_id: int) -> list[DocumentType]:
+    """The procedure's documents, as the demo and a new project's standard plan both start."""
+    return [
+        DocumentType(
+            project_id=project_id,
+            code=c,
+            name_zh=zh,
+            name_en=en,
+            step_code=s,
+            needs_signature=sig,
+            required=c not in OPTIONAL_DOCUMENTS,
+            sort=i,
+        )
+        for i, (c, zh, en, s, sig) in enumerate(DOCUMENT_TYPES)
+    ]
+
+
 FEE_TYPES = (
     ("property_fee", "物业费（预收一年）", "Property fee (one year in advance)"),
     ("maintenance_fund", "专项维修资金", "Special maintenance fund"),
@@ -367,18 +385,7 @@ def build_demo(
         counts["counters"] = len(counters)
 
         # Reference data.
-        session.add_all(
-            DocumentType(
-                project_id=pid,
-                code=c,
-                name_zh=zh,
-                name_en=en,
-                step_code=s,
-                needs_signature=sig,
-                required=c not in OPTIONAL_DOCUMENTS,
-            )
-            for c, zh, en, s, sig in DOCUMENT_TYPES
-        )
+        session.add_all(standard_document_types(pid))
         session.add_all(
             FeeType(project_id=pid, code=c, name_zh=zh, name_en=en) for c, zh, en in FEE_TYPES
         )

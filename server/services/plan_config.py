@@ -563,19 +563,7 @@ def create_project(
             )
             for i, (c, zh, en, m) in enumerate(demo.STEPS)
         )
-        session.add_all(
-            DocumentType(
-                project_id=pid,
-                code=c,
-                name_zh=zh,
-                name_en=en,
-                step_code=s,
-                needs_signature=sig,
-                required=c not in demo.OPTIONAL_DOCUMENTS,
-                sort=i,
-            )
-            for i, (c, zh, en, s, sig) in enumerate(demo.DOCUMENT_TYPES)
-        )
+        session.add_all(demo.standard_document_types(pid))
         session.add_all(
             FeeType(project_id=pid, code=c, name_zh=zh, name_en=en, sort=i)
             for i, (c, zh, en) in enumerate(demo.FEE_TYPES)
