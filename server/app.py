@@ -101,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _favicon():
         return send_from_directory(app.static_folder, "favicon.svg", mimetype="image/svg+xml")
 
+    realtime.init_app(app)
     realtime.socketio.init_app(
         app,
         async_mode="threading",

@@ -106,6 +106,13 @@ class Coalescer:
                 return
         self._deliver(msg)
 
+    def reset(self) -> None:
+        """Forget what was sent and drop what waits: a new app (each test builds one) starts
+        with a quiet floor, not with the previous app's timings and payloads."""
+        with self._cond:
+            self._last.clear()
+            self._pending.clear()
+
     def _due(self) -> tuple[list[Outgoing], float | None]:
         now = time.monotonic()
         due, wait = [], None
@@ -142,6 +149,11 @@ def _socketio_send(event_name: str, payload: dict[str, Any], room: str) -> None:
 
 
 _coalescer = Coalescer(_socketio_send, COALESCE_SECONDS)
+
+
+def init_app(app) -> None:
+    """The Socket.IO server for this app (one per process in production)."""
+    _coalescer.reset()
 
 
 def _socketio_emitter(msg: Outgoing) -> None:

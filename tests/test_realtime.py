@@ -120,3 +120,13 @@ def test_tests_emitter_gets_the_built_payload(app, venue, staff_client, events):
     queue = [e for e in events if e.event == QUEUE_CHANGED]
     assert queue and queue[-1].payload is not None and queue[-1].build is None
     assert {s["code"]: s["waiting"] for s in queue[-1].payload["steps"]}["verify"] == 1
+
+
+def test_a_reset_starts_a_quiet_floor():
+    sent = Recorder()
+    c = Coalescer(sent, interval=30)
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 1}, ("display",)))
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 2}, ("display",)))  # waits: the interval is long
+    c.reset()  # a new app: what waited belonged to the old one
+    c.offer(Outgoing(QUEUE_CHANGED, {"v": 3}, ("display",)))
+    assert [p["v"] for _e, p, _r in sent.sent] == [1, 3]  # at once, and the old one dropped

@@ -47,12 +47,13 @@ def received(sc) -> list[tuple[str, dict]]:
     return [(m["name"], m["args"][0] if m["args"] else None) for m in sc.get_received()]
 
 
-def received_until(sc, name: str, timeout: float = 3.0) -> list[tuple[str, dict]]:
-    """What arrives until an event `name` has: queue states are merged under a burst (the
-    newest follows within realtime.COALESCE_SECONDS), calls and visits come at once."""
+def received_until(sc, name: str, until=lambda payload: True, timeout: float = 3.0):
+    """What arrives until an event `name` whose payload satisfies `until` has: queue states
+    are merged under a burst (the newest follows within realtime.COALESCE_SECONDS, and an
+    older one may come first), calls and visits come at once."""
     messages = received(sc)
     deadline = timer.monotonic() + timeout
-    while not named(messages, name) and timer.monotonic() < deadline:
+    while not any(until(p) for p in named(messages, name)) and timer.monotonic() < deadline:
         timer.sleep(0.02)
         messages += received(sc)
     return messages
@@ -152,7 +153,11 @@ def test_display_hears_the_call_live(venue, connect, staff_client):
     received(sc)  # the snapshot
 
     call_next(staff_client, venue.counters["W01"])
-    messages = received_until(sc, "queue_changed")
+    messages = received_until(
+        sc,
+        "queue_changed",
+        until=lambda q: any(c["ticket_no"] == "A001" for c in q["counters"]),
+    )
     calls = named(messages, "ticket_called")
     assert len(calls) == 1
     assert calls[0]["ticket_no"] == "A001"
