@@ -286,11 +286,8 @@ def visit_by_token(session: Session, token: str) -> Visit | None:
     )
 
 
-def visit_status(
-    session: Session, visit: Visit, *, queue: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """What the owner's phone and the staff see of one visit. `queue`: the queue state just
-    built (its open counters per step are reused)."""
+def visit_status(session: Session, visit: Visit) -> dict[str, Any]:
+    """What the owner's phone and the staff see of one visit."""
     current = next((s for s in visit.steps if s.state in OPEN_STATES), None)
     ahead = people_ahead(session, current) if current is not None else 0
     wait = None
@@ -299,12 +296,7 @@ def visit_status(
             current.step_id, []
         )
         minutes = typical_service_minutes(measured, current.step.default_service_minutes)
-        if queue is not None:
-            n_open = next(
-                (w["open_counters"] for w in queue["steps"] if w["id"] == current.step_id), 0
-            )
-        else:
-            n_open = open_counters(session, visit.project_id, current.step_id)
+        n_open = open_counters(session, visit.project_id, current.step_id)
         wait = estimated_wait_minutes(ahead, minutes, n_open)
     unit = visit.unit
     return {
@@ -345,34 +337,17 @@ def visit_status(
     }
 
 
-def _served_steps(counter: Counter, queue: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The steps a counter serves, from the queue state just built when there is one (its
-    counters list them), else from the counter's relationship (one query)."""
-    if queue is not None:
-        row = next((c for c in queue["counters"] if c["id"] == counter.id), None)
-        if row is not None:
-            codes = set(row["steps"])
-            return [
-                {"id": w["id"], "code": w["code"], "name_zh": w["name_zh"], "name_en": w["name_en"]}
-                for w in queue["steps"]
-                if w["code"] in codes
-            ]
-    return [{"id": s.id, "code": s.code, **_names(s)} for s in counter.steps]
-
-
 def counter_snapshot(
     session: Session,
     counter: Counter,
     day: date | None = None,
     *,
-    queue: dict[str, Any] | None = None,
     statuses: dict[int, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """`queue` and `statuses` (visit id -> visit_status): what was just built for the screens
-    after a change, reused rather than built again."""
+    """`statuses` (visit id -> visit_status): what was just built for the screens after a
+    change, reused rather than built again."""
     day = day or clock.today()
-    served_steps = _served_steps(counter, queue)
-    served = {s["id"] for s in served_steps}
+    served = {s.id for s in counter.steps}
     statuses = statuses or {}
     here = session.scalars(
         select(VisitStep)
@@ -386,17 +361,17 @@ def counter_snapshot(
     def status_of(vs: VisitStep) -> dict[str, Any]:
         if vs.visit_id in statuses:
             return statuses[vs.visit_id]
-        return visit_status(session, load_visit(session, vs.visit_id), queue=queue)
+        return visit_status(session, load_visit(session, vs.visit_id))
 
     current = next((vs for vs in here if vs.state in AT_COUNTER), None)
-    steps = queue["steps"] if queue is not None else step_waits(session, counter.project_id, day)
+    steps = step_waits(session, counter.project_id, day)
     return {
         "counter": {
             "id": counter.id,
             "code": counter.code,
             **_names(counter),
             "is_open": counter.is_open,
-            "steps": served_steps,
+            "steps": [{"id": s.id, "code": s.code, **_names(s)} for s in counter.steps],
         },
         "waiting": [w for w in steps if w["id"] in served],
         "current": status_of(current) if current else None,
