@@ -11,13 +11,13 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from server import auth, realtime
+from server import auth, clock, realtime
 from server.db import Database
 from server.models import (
     Appointment,
@@ -261,3 +261,32 @@ def admin_client(app, venue):
     c = app.test_client()
     login(c, "admin")
     return c
+
+
+@pytest.fixture
+def ticking_clock(monkeypatch):
+    """Venue time from 10:00 today, one second per reading: independent of the hour we run.
+    Modules that want it say `pytestmark = pytest.mark.usefixtures("ticking_clock")`."""
+    at = [datetime.combine(clock.today(), time(10, 0))]
+
+    def now():
+        at[0] += timedelta(seconds=1)
+        return at[0]
+
+    monkeypatch.setattr(clock, "now", now)
+
+
+@pytest.fixture
+def connect(app):
+    """connect(http_client, **auth) -> a Socket.IO test client sharing the HTTP client's cookies."""
+    opened = []
+
+    def _connect(client, **auth_data):
+        sc = realtime.socketio.test_client(app, flask_test_client=client, auth=auth_data)
+        opened.append(sc)
+        return sc
+
+    yield _connect
+    for sc in opened:
+        if sc.is_connected():
+            sc.disconnect()

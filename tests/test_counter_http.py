@@ -5,7 +5,7 @@ stored), HTML error pages for browsers and JSON for the API, and live events bet
 from __future__ import annotations
 
 import base64
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 import pytest
 from sqlalchemy import func, select
@@ -24,16 +24,7 @@ from server.realtime import socketio
 from tests.conftest import PASSWORD
 from tests.counter_venue import build_counter_venue, signature_png
 
-
-@pytest.fixture(autouse=True)
-def venue_clock(monkeypatch):
-    at = [datetime.combine(clock.today(), time(10, 0))]
-
-    def now():
-        at[0] += timedelta(seconds=1)
-        return at[0]
-
-    monkeypatch.setattr(clock, "now", now)
+pytestmark = pytest.mark.usefixtures("ticking_clock")
 
 
 @pytest.fixture

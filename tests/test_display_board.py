@@ -5,45 +5,19 @@ exist and decode."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from server import clock
 from server.models import AuditLog, Visit
-from server.realtime import socketio
 from server.services import board, board_notices
 from server.services.actor import Actor
 from tests.conftest import PASSWORD, build_venue
 from tests.test_sockets import call_next, check_in, named, received
 
-
-@pytest.fixture(autouse=True)
-def venue_clock(monkeypatch):
-    """Venue time from 10:00 today, one second per reading."""
-    at = [datetime.combine(clock.today(), time(10, 0))]
-
-    def now():
-        at[0] += timedelta(seconds=1)
-        return at[0]
-
-    monkeypatch.setattr(clock, "now", now)
-
-
-@pytest.fixture
-def connect(app):
-    opened = []
-
-    def _connect(client, **auth_data):
-        sc = socketio.test_client(app, flask_test_client=client, auth=auth_data)
-        opened.append(sc)
-        return sc
-
-    yield _connect
-    for sc in opened:
-        if sc.is_connected():
-            sc.disconnect()
+pytestmark = pytest.mark.usefixtures("ticking_clock")
 
 
 def paired_display(app, admin_client, name: str, steps: list[str] | None = None):

@@ -4,43 +4,15 @@
 from __future__ import annotations
 
 import time as timer
-from datetime import datetime, time, timedelta
 
 import pytest
 
-from server import clock
-from server.realtime import socketio
 from tests.conftest import login
 
 # ---- helpers -----------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def venue_clock(monkeypatch):
-    """Venue time from 10:00 today, one second per reading: independent of the hour we run."""
-    at = [datetime.combine(clock.today(), time(10, 0))]
-
-    def now():
-        at[0] += timedelta(seconds=1)
-        return at[0]
-
-    monkeypatch.setattr(clock, "now", now)
-
-
-@pytest.fixture
-def connect(app):
-    """connect(http_client, **auth) -> a Socket.IO test client sharing the HTTP client's cookies."""
-    opened = []
-
-    def _connect(client, **auth_data):
-        sc = socketio.test_client(app, flask_test_client=client, auth=auth_data)
-        opened.append(sc)
-        return sc
-
-    yield _connect
-    for sc in opened:
-        if sc.is_connected():
-            sc.disconnect()
+pytestmark = pytest.mark.usefixtures("ticking_clock")
 
 
 def received(sc) -> list[tuple[str, dict]]:
