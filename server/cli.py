@@ -217,7 +217,14 @@ def serve(app, host: str, port: int) -> None:
     if sys.platform.startswith("linux"):
         from server.wsgi_server import run_gunicorn
 
-        run_gunicorn(app, host, port, threads, after_fork=_start_serving_process)
+        run_gunicorn(
+            app,
+            host,
+            port,
+            threads,
+            after_fork=_start_serving_process,
+            before_exit=_stop_serving_process,
+        )
     else:  # gunicorn does not run on Windows
         from server.realtime import socketio
 
@@ -232,6 +239,15 @@ def _start_serving_process(app) -> None:
     # Only a serving process sends print jobs; CLI commands that build an app do not.
     print_worker.init_app(app)
     _quiet_gc()
+
+
+def _stop_serving_process(app) -> None:
+    from server.printing import worker as print_worker
+
+    # The print process finishes the receipt it is sending (a kill would leave it "unsure").
+    sender = app.extensions.get(print_worker.EXTENSION)
+    if sender is not None:
+        sender.stop()
 
 
 def _quiet_gc() -> None:

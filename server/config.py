@@ -24,7 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "THREADS": 200,
     "SOCKETIO_MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0 for several processes
     "PUBLIC_URL": None,  # base of the status-page QR; default: the request's host
-    "PRINT_WORKER": True,  # run the print-queue worker inside the server process
+    "PRINT_WORKER": True,  # send print jobs from the server
+    "PRINT_PROCESS": True,  # ... from a process beside it (POSIX), not a thread inside it
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_HOURS": 14,  # a staff login lasts one working day (server-side, see auth.py)
     "CORS_ORIGINS": [],  # other origins whose pages may open a Socket.IO connection

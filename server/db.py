@@ -13,6 +13,7 @@ claims use FOR UPDATE SKIP LOCKED (see services.queue).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,11 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+try:
+    import fcntl
+except ImportError:  # Windows: processes meet SQLite's own busy handling
+    fcntl = None  # type: ignore[assignment]
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -48,11 +54,13 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
-    # Writers of this process queue on a lock of their own before BEGIN IMMEDIATE: a thread
-    # waiting here wakes the moment the writer before it commits, where SQLite's busy handler
-    # would poll on a sleep timer (up to 100 ms a nap: the multi-second tail under load).
-    # Another process (CLI, a second server) still meets SQLite's own busy handling.
+    # Writers queue on a lock of their own before BEGIN IMMEDIATE: a thread waiting here wakes
+    # the moment the writer before it commits, where SQLite's busy handler would poll on a
+    # sleep timer (up to 100 ms a nap: the multi-second tail under load). First the threads of
+    # this process, then, holding that, the processes sharing the file (the print worker's
+    # process, a CLI command, a second server) on an OS lock beside the database.
     write_lock = threading.Lock()
+    file_lock = _ProcessLock.beside(engine.url.database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
@@ -61,6 +69,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # SQLite's busy handling instead of waiting for itself.
         if mode == "IMMEDIATE" and write_lock.acquire(timeout=30):
             conn.connection.info[_HOLDS] = write_lock
+            if file_lock is not None:
+                file_lock.acquire()
+                conn.connection.info[_HOLDS_FILE] = file_lock
         try:
             conn.exec_driver_sql(f"BEGIN {mode}")
         except BaseException:
@@ -92,12 +103,47 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 _HOLDS = "handover_write_lock"
+_HOLDS_FILE = "handover_write_file_lock"
 
 
 def _release(info: dict) -> None:
+    file_lock = info.pop(_HOLDS_FILE, None)
+    if file_lock is not None:
+        file_lock.release()
     lock = info.pop(_HOLDS, None)
     if lock is not None:
         lock.release()
+
+
+class _ProcessLock:
+    """An exclusive flock on `<database>-writers.lock`. A process waiting on it is woken by
+    the kernel when it is released (no polling). Taken only by the one thread of a process
+    that holds the process's own write lock, so one open file per process is enough."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    @classmethod
+    def beside(cls, database: str | None) -> _ProcessLock | None:
+        if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+            return None  # Windows, or a database no other process can open
+        return cls(f"{database}-writers.lock")
+
+    def _file(self) -> int:
+        # Opened lazily and again after a fork: a lock is held by an open file, which a
+        # forked child would otherwise share with its parent.
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def acquire(self) -> None:
+        fcntl.flock(self._file(), fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        fcntl.flock(self._file(), fcntl.LOCK_UN)
 
 
 _BEGIN = "sqlite_begin"

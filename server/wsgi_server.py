@@ -20,9 +20,11 @@ class _Embedded(BaseApplication):
         return self.application
 
 
-def run_gunicorn(app, host: str, port: int, threads: int, after_fork=None) -> None:
+def run_gunicorn(
+    app, host: str, port: int, threads: int, after_fork=None, before_exit=None
+) -> None:
     """`after_fork(app)` runs in the worker process: connections and threads made before the
-    fork must not be shared with it."""
+    fork must not be shared with it. `before_exit(app)` runs there when it stops."""
     _Embedded(
         app,
         {
@@ -36,5 +38,8 @@ def run_gunicorn(app, host: str, port: int, threads: int, after_fork=None) -> No
             "post_worker_init": (lambda _worker: after_fork(app))
             if after_fork
             else (lambda _w: None),
+            "worker_exit": (lambda _arbiter, _worker: before_exit(app))
+            if before_exit
+            else (lambda _a, _w: None),
         },
     ).run()

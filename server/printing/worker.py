@@ -11,6 +11,7 @@ talking to a printer, so a slow printer never blocks a check-in (SQLite has one 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,7 @@ from .adapters import (
     check_health,
     send_bytes,
 )
+from .process import PrintProcess, settings_from
 from .receipt import Receipt
 from .recovery import resolve_interrupted, stale_cutoff
 from .render_escpos import render_escpos
@@ -300,9 +302,10 @@ def start_worker(session_factory: SessionFactory, interval: float = 1.0) -> Prin
 EXTENSION = "print_worker"
 
 
-def init_app(app) -> PrintWorker | None:
-    """Start the sender thread for this process (skipped when PRINT_WORKER is false, e.g. in
-    tests that drive run_once themselves). Every server process may run one: claims are atomic."""
+def init_app(app) -> PrintWorker | PrintProcess | None:
+    """Start this server process's sender (skipped when PRINT_WORKER is false, e.g. in tests
+    that drive run_once themselves): a process of its own (process.py) where the platform can
+    pass it a pipe, else a thread. Every server process may run one: claims are atomic."""
     if not app.config.get("PRINT_WORKER", True):
         return None
     db = app.extensions["handover_db"]
@@ -314,7 +317,10 @@ def init_app(app) -> PrintWorker | None:
         resolve_interrupted(db.factory, now=now, claimed_before=stale_cutoff(now) if many else now)
     except Exception:
         log.exception("print recovery at start-up failed")
-    worker = start_worker(db.factory, float(app.config.get("PRINT_WORKER_INTERVAL", 1.0)))
+    if os.name == "posix" and app.config.get("PRINT_PROCESS", True):
+        worker: PrintWorker | PrintProcess = PrintProcess(settings_from(app.config)).start()
+    else:
+        worker = start_worker(db.factory, float(app.config.get("PRINT_WORKER_INTERVAL", 1.0)))
     app.extensions[EXTENSION] = worker
     return worker
 
