@@ -31,7 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "CORS_ORIGINS": [],  # other origins whose pages may open a Socket.IO connection
     "LOGIN_LOCK_AFTER": 5,  # wrong passwords in a row before the account is locked...
     "LOGIN_LOCK_MINUTES": 5,  # ...for this long
-    "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379/1 to share counts across processes
+    # In this process (ratelimit.PacedMemoryStorage); redis://host:6379/1 to share counts
+    # across processes.
+    "RATELIMIT_STORAGE_URI": "paced-memory://",
     "SESSION_COOKIE_HTTPONLY": True,
     "JSON_AS_ASCII": False,
 }

@@ -12,9 +12,14 @@ A client is: a staff login (its session), a paired device, else the remote addre
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import ClassVar
+
 from flask import current_app, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded
 from limits import parse_many
+from limits.storage import MemoryStorage
 
 from server.engine import DomainError
 from server.web import error_body
@@ -36,10 +41,36 @@ LIMIT_DEFAULTS = {
     "RATELIMIT_SOCKET_CLIENT_EVENT": "10 per second;120 per minute",
     # Far beyond any screen: the socket is flooding and is disconnected.
     "RATELIMIT_SOCKET_ABUSE": "20 per second;200 per minute",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "paced-memory://",
     "RATELIMIT_STRATEGY": "moving-window",
     "RATELIMIT_HEADERS_ENABLED": True,
 }
+
+
+class PacedMemoryStorage(MemoryStorage):
+    """`limits`' memory storage, pruning expired counts once a second instead of 10 ms after
+    any hit on a new timer thread: under load that was a thread started every 10 ms and a pass
+    over every client's counts (500 phones: 500 keys), a cost every request shared. A count is
+    never decided by the pruning (each check reads its entries' own times); pruning only frees
+    memory, so doing it in whichever request comes first after a second is enough."""
+
+    STORAGE_SCHEME: ClassVar[list[str]] = ["paced-memory"]
+    PRUNE_EVERY = 1.0  # seconds
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        self._pruned_at = time.monotonic()
+        self._pruning = threading.Lock()
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the private scheduler
+        if time.monotonic() - self._pruned_at < self.PRUNE_EVERY:
+            return
+        if self._pruning.acquire(blocking=False):
+            try:
+                self._pruned_at = time.monotonic()
+                self._MemoryStorage__expire_events()
+            finally:
+                self._pruning.release()
 
 
 class TooManyRequests(DomainError):
