@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,10 +34,10 @@ from server.models import (
     Visit,
     VisitStep,
 )
+from server.printing import jobs as print_jobs
 
-from . import audit, events, helpdesk, lookup, tickets
+from . import audit, checkin_rows, events, helpdesk, lookup, tickets, transitions
 from .actor import Actor
-from .transitions import record
 
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{6,80}$")  # plain notice codes and signed HD1.… codes
 
@@ -55,20 +55,52 @@ def normalise_code(raw: str) -> str:
     return text
 
 
-def next_ticket_seq(session: Session, project_id: int, day, prefix: str) -> int:
-    """Atomic increment; the row lock (PostgreSQL) or BEGIN IMMEDIATE (SQLite) serialises it."""
-    dialect = session.get_bind().dialect.name
+def _ticket_seq_statement(dialect: str):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
+    return (
         insert(TicketCounter)
-        .values(project_id=project_id, day=day, prefix=prefix, last_seq=1)
+        .values(
+            project_id=bindparam("project_id"),
+            day=bindparam("day"),
+            prefix=bindparam("prefix"),
+            last_seq=1,
+        )
         .on_conflict_do_update(
             index_elements=["project_id", "day", "prefix"],
             set_={"last_seq": TicketCounter.last_seq + 1},
         )
         .returning(TicketCounter.last_seq)
     )
-    return session.execute(stmt).scalar_one()
+
+
+# The statements every check-in runs, built once per process (see checkin_rows for why).
+_TICKET_SEQ = {dialect: _ticket_seq_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_PROJECT = select(
+    Project.id, Project.code, Project.name, Project.early_grace_minutes, Project.walk_in_allowed
+).where(Project.id == bindparam("project_id"))
+_PRINCIPAL_OWNER = (
+    select(Owner)
+    .join(UnitOwner, UnitOwner.owner_id == Owner.id)
+    .where(UnitOwner.unit_id == bindparam("unit_id"))
+    .order_by(UnitOwner.position)
+    .limit(1)
+)
+_ACTIVE_STEPS = (
+    select(Step).where(Step.project_id == bindparam("project_id"), Step.active).order_by(Step.sort)
+)
+_CHECKED_IN_TODAY = select(Visit.ticket_no).where(
+    Visit.unit_id == bindparam("unit_id"),
+    Visit.day == bindparam("day"),
+    Visit.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
+)
+
+
+def next_ticket_seq(session: Session, project_id: int, day, prefix: str) -> int:
+    """Atomic increment; the row lock (PostgreSQL) or BEGIN IMMEDIATE (SQLite) serialises it."""
+    stmt = _TICKET_SEQ[session.get_bind().dialect.name]
+    return session.execute(
+        stmt, {"project_id": project_id, "day": day, "prefix": prefix}
+    ).scalar_one()
 
 
 def _unit(
@@ -83,23 +115,11 @@ def _unit(
 
 
 def principal_owner(session: Session, unit_id: int) -> Owner | None:
-    return session.scalar(
-        select(Owner)
-        .join(UnitOwner, UnitOwner.owner_id == Owner.id)
-        .where(UnitOwner.unit_id == unit_id)
-        .order_by(UnitOwner.position)
-        .limit(1)
-    )
+    return session.scalar(_PRINCIPAL_OWNER, {"unit_id": unit_id})
 
 
 def _refuse_if_checked_in(session: Session, unit: Unit, now: datetime) -> None:
-    existing = session.scalar(
-        select(Visit.ticket_no).where(
-            Visit.unit_id == unit.id,
-            Visit.day == now.date(),
-            Visit.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
-        )
-    )
+    existing = session.scalar(_CHECKED_IN_TODAY, {"unit_id": unit.id, "day": now.date()})
     if existing is not None:
         raise Invalid(
             "already_checked_in",
@@ -145,7 +165,7 @@ def check_in(
     # What the ticket is made of is read without the write lock; only the one check a second
     # kiosk could race (already checked in) is repeated under it, right before the inserts.
     reading(session)
-    project = session.get(Project, project_id)
+    project = session.execute(_PROJECT, {"project_id": project_id}).first()
     if project is None:
         raise NotFound("unknown_project", "Unknown project.")
     unit = _unit(session, project, code, unit_id, secret)
@@ -158,9 +178,7 @@ def check_in(
         )
     appt = found.appointment
     owner = principal_owner(session, unit.id)
-    steps = session.scalars(
-        select(Step).where(Step.project_id == project_id, Step.active).order_by(Step.sort)
-    ).all()
+    steps = session.scalars(_ACTIVE_STEPS, {"project_id": project_id}).all()
     if not steps:
         raise Invalid("no_steps", "No steps are configured for this project.")
     printer = None
@@ -185,7 +203,7 @@ def check_in(
     _refuse_if_checked_in(session, unit, now)
     prefix = steps[0].ticket_prefix
     seq = next_ticket_seq(session, project_id, now.date(), prefix)
-    visit = Visit(
+    row = checkin_rows.visit_row(
         project_id=project_id,
         unit_id=unit.id,
         owner_id=owner.id if owner else None,
@@ -201,22 +219,36 @@ def check_in(
         checked_in_at=now,
         current_step_id=steps[0].id,
     )
+    visit_id = checkin_rows.insert_visit(session, row)
+    # Every step carries the ticket's sequence: check-in order breaks ties in each queue. The
+    # first one waits from the start; its history row follows once the row has an id.
+    step_rows = [
+        checkin_rows.step_row(
+            visit_id=visit_id,
+            step_id=step.id,
+            sort=i,
+            state=State.WAITING if i == 0 else State.PENDING,
+            priority_rank=rank,
+            queue_at=queue_at if i == 0 else None,
+            seq=seq,
+        )
+        for i, step in enumerate(steps)
+    ]
+    ids = checkin_rows.insert_steps(session, step_rows)
+    visit = Visit(id=visit_id, **row)
     visit.unit, visit.owner = unit, owner
-    # Every step carries the ticket's sequence: check-in order breaks ties in each queue.
-    for i, step in enumerate(steps):
-        visit.steps.append(VisitStep(step_id=step.id, sort=i, priority_rank=rank, seq=seq))
+    visit.steps = [
+        VisitStep(id=ids[r["step_id"]], step=step, **r)
+        for r, step in zip(step_rows, steps, strict=True)
+    ]
     first = visit.steps[0]
-    first.state = State.WAITING  # its history row follows once the row has an id
-    first.queue_at = queue_at
-    session.add(visit)
-    session.flush()
-    record(session, first, State.PENDING, Action.ENQUEUE, actor, now)
-    audit.record(
-        session,
+    transition, enqueued = transitions.history(first, State.PENDING, Action.ENQUEUE, actor, now)
+    session.execute(checkin_rows.INSERT_TRANSITION, transition)
+    checked_in = audit.values(
         actor,
         "visit.check_in",
         "visit",
-        visit.id,
+        visit_id,
         ticket_no=visit.ticket_no,
         unit_id=unit.id,
         appointment_id=visit.appointment_id,
@@ -224,19 +256,29 @@ def check_in(
         party_role=party_role,
         priority_requested=priority_requested,
     )
+    session.execute(checkin_rows.INSERT_AUDIT, [enqueued, checked_in])
     if printer is not None:
-        tickets.queue_ticket_print(
-            session,
+        receipt = tickets.ticket_receipt_for(
             visit,
-            printer=printer,
             project_name=project.name,
             status_url=status_url(visit.status_token),
-            device_id=actor.device_id,
             ahead=ahead,
             wait=wait,
             locale=locale,
-            counter_id=counter_id,
+        )
+        session.execute(
+            checkin_rows.INSERT_PRINT_JOB,
+            print_jobs.job_values(
+                kind="ticket",
+                receipt=receipt,
+                printer_id=printer.id,
+                device_id=actor.device_id,
+                counter_id=counter_id,
+                visit_id=visit_id,
+                now=now,
+            ),
         )
     session.commit()
+    checkin_rows.attach(session, visit)
     events.visit_changed(session, visit.id)
     return visit

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server import clock
@@ -40,7 +40,7 @@ from server.models import (
 from server.printing import jobs as print_jobs
 
 from . import service_times
-from .queue_rules import ahead_of
+from .queue_rules import AHEAD_COUNT
 
 
 def _names(obj) -> dict[str, str]:
@@ -58,15 +58,21 @@ def _open_counters_by_step(session: Session, project_id: int) -> dict[int, int]:
     )
 
 
-def open_counters(session: Session, project_id: int, step_id: int) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(counter_steps)
-        .join(Counter, Counter.id == counter_steps.c.counter_id)
-        .where(
-            Counter.project_id == project_id, Counter.is_open, counter_steps.c.step_id == step_id
-        )
+# Built once (asked after every change to a visit, and for every ticket's estimate).
+_OPEN_COUNTERS = (
+    select(func.count())
+    .select_from(counter_steps)
+    .join(Counter, Counter.id == counter_steps.c.counter_id)
+    .where(
+        Counter.project_id == bindparam("project_id"),
+        Counter.is_open,
+        counter_steps.c.step_id == bindparam("step_id"),
     )
+)
+
+
+def open_counters(session: Session, project_id: int, step_id: int) -> int:
+    return session.scalar(_OPEN_COUNTERS, {"project_id": project_id, "step_id": step_id})
 
 
 class CounterNow(NamedTuple):
@@ -258,11 +264,17 @@ def display_snapshot(session: Session, project_id: int, day: date | None = None)
 def people_ahead(session: Session, vs: VisitStep) -> int:
     if vs.state != State.WAITING:
         return 0
+    visit = vs.visit
     return session.scalar(
-        select(func.count())
-        .select_from(VisitStep)
-        .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(ahead_of(vs, vs.visit))
+        AHEAD_COUNT,
+        {
+            "day": visit.day,
+            "project_id": visit.project_id,
+            "step_id": vs.step_id,
+            "rank": vs.priority_rank,
+            "queue_at": vs.queue_at,
+            "seq": vs.seq,
+        },
     )
 
 
