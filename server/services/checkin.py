@@ -243,7 +243,7 @@ def check_in(
     ]
     first = visit.steps[0]
     transition, enqueued = transitions.history(first, State.PENDING, Action.ENQUEUE, actor, now)
-    session.execute(checkin_rows.INSERT_TRANSITION, transition)
+    checkin_rows.run(session, checkin_rows.INSERT_TRANSITION, transition)
     checked_in = audit.values(
         actor,
         "visit.check_in",
@@ -256,7 +256,7 @@ def check_in(
         party_role=party_role,
         priority_requested=priority_requested,
     )
-    session.execute(checkin_rows.INSERT_AUDIT, [enqueued, checked_in])
+    checkin_rows.run(session, checkin_rows.INSERT_AUDIT, [enqueued, checked_in])
     if printer is not None:
         receipt = tickets.ticket_receipt_for(
             visit,
@@ -266,7 +266,8 @@ def check_in(
             wait=wait,
             locale=locale,
         )
-        session.execute(
+        checkin_rows.run(
+            session,
             checkin_rows.INSERT_PRINT_JOB,
             print_jobs.job_values(
                 kind="ticket",

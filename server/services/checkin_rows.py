@@ -63,13 +63,19 @@ def step_row(**values: Any) -> dict[str, Any]:
     return {**_STEP_DEFAULTS, **values}
 
 
+def run(session: Session, statement, params):
+    """A plain (table-level) statement on the session's connection and transaction: given to
+    Session.execute, an INSERT of a mapped table takes the ORM's bulk path instead."""
+    return session.connection().execute(statement, params)
+
+
 def insert_visit(session: Session, row: dict[str, Any]) -> int:
-    return session.execute(INSERT_VISIT, row).scalar_one()
+    return run(session, INSERT_VISIT, row).scalar_one()
 
 
 def insert_steps(session: Session, rows: list[dict[str, Any]]) -> dict[int, int]:
     """step id -> new visit-step id."""
-    return {step_id: vs_id for vs_id, step_id in session.execute(INSERT_STEPS, rows)}
+    return {step_id: vs_id for vs_id, step_id in run(session, INSERT_STEPS, rows)}
 
 
 def attach(session: Session, visit: Visit) -> None:
