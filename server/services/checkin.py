@@ -57,8 +57,9 @@ def normalise_code(raw: str) -> str:
 
 def _ticket_seq_statement(dialect: str):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = TicketCounter.__table__
     return (
-        insert(TicketCounter)
+        insert(table)
         .values(
             project_id=bindparam("project_id"),
             day=bindparam("day"),
@@ -67,17 +68,19 @@ def _ticket_seq_statement(dialect: str):
         )
         .on_conflict_do_update(
             index_elements=["project_id", "day", "prefix"],
-            set_={"last_seq": TicketCounter.last_seq + 1},
+            set_={"last_seq": table.c.last_seq + 1},
         )
-        .returning(TicketCounter.last_seq)
+        .returning(table.c.last_seq)
     )
 
 
-# The statements every check-in runs, built once per process (see checkin_rows for why).
+# The statements every check-in runs, built once per process; those that load no ORM object
+# are on the tables and run as plain SQL (checkin_rows.run). See checkin_rows for why.
 _TICKET_SEQ = {dialect: _ticket_seq_statement(dialect) for dialect in ("postgresql", "sqlite")}
-_PROJECT = select(
-    Project.id, Project.code, Project.name, Project.early_grace_minutes, Project.walk_in_allowed
-).where(Project.id == bindparam("project_id"))
+_p = Project.__table__.c
+_PROJECT = select(_p.id, _p.code, _p.name, _p.early_grace_minutes, _p.walk_in_allowed).where(
+    _p.id == bindparam("project_id")
+)
 _PRINCIPAL_OWNER = (
     select(Owner)
     .join(UnitOwner, UnitOwner.owner_id == Owner.id)
@@ -88,18 +91,19 @@ _PRINCIPAL_OWNER = (
 _ACTIVE_STEPS = (
     select(Step).where(Step.project_id == bindparam("project_id"), Step.active).order_by(Step.sort)
 )
-_CHECKED_IN_TODAY = select(Visit.ticket_no).where(
-    Visit.unit_id == bindparam("unit_id"),
-    Visit.day == bindparam("day"),
-    Visit.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
+_v = Visit.__table__.c
+_CHECKED_IN_TODAY = select(_v.ticket_no).where(
+    _v.unit_id == bindparam("unit_id"),
+    _v.day == bindparam("day"),
+    _v.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
 )
 
 
 def next_ticket_seq(session: Session, project_id: int, day, prefix: str) -> int:
     """Atomic increment; the row lock (PostgreSQL) or BEGIN IMMEDIATE (SQLite) serialises it."""
     stmt = _TICKET_SEQ[session.get_bind().dialect.name]
-    return session.execute(
-        stmt, {"project_id": project_id, "day": day, "prefix": prefix}
+    return checkin_rows.run(
+        session, stmt, {"project_id": project_id, "day": day, "prefix": prefix}
     ).scalar_one()
 
 
@@ -119,7 +123,9 @@ def principal_owner(session: Session, unit_id: int) -> Owner | None:
 
 
 def _refuse_if_checked_in(session: Session, unit: Unit, now: datetime) -> None:
-    existing = session.scalar(_CHECKED_IN_TODAY, {"unit_id": unit.id, "day": now.date()})
+    existing = checkin_rows.run(
+        session, _CHECKED_IN_TODAY, {"unit_id": unit.id, "day": now.date()}
+    ).scalar()
     if existing is not None:
         raise Invalid(
             "already_checked_in",
@@ -165,7 +171,7 @@ def check_in(
     # What the ticket is made of is read without the write lock; only the one check a second
     # kiosk could race (already checked in) is repeated under it, right before the inserts.
     reading(session)
-    project = session.execute(_PROJECT, {"project_id": project_id}).first()
+    project = checkin_rows.run(session, _PROJECT, {"project_id": project_id}).first()
     if project is None:
         raise NotFound("unknown_project", "Unknown project.")
     unit = _unit(session, project, code, unit_id, secret)

@@ -58,14 +58,17 @@ def _open_counters_by_step(session: Session, project_id: int) -> dict[int, int]:
     )
 
 
-# Built once (asked after every change to a visit, and for every ticket's estimate).
+# Built once and on the tables (asked after every change to a visit and for every ticket's
+# estimate; plain SQL, no ORM entity).
+_counters_c = Counter.__table__.c
 _OPEN_COUNTERS = (
     select(func.count())
-    .select_from(counter_steps)
-    .join(Counter, Counter.id == counter_steps.c.counter_id)
+    .select_from(
+        counter_steps.join(Counter.__table__, _counters_c.id == counter_steps.c.counter_id)
+    )
     .where(
-        Counter.project_id == bindparam("project_id"),
-        Counter.is_open,
+        _counters_c.project_id == bindparam("project_id"),
+        _counters_c.is_open,
         counter_steps.c.step_id == bindparam("step_id"),
     )
 )

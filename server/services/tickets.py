@@ -29,18 +29,18 @@ def printer_for(
     return jobs.printer_for(session, device_id=device_id, counter_id=counter_id)
 
 
-# Built once (every check-in asks it). Everyone already waiting with the same (priority,
-# queue time) checked in earlier, hence <=.
+# Built once and on the tables (every check-in asks it; plain SQL, no ORM entity). Everyone
+# already waiting with the same (priority, queue time) checked in earlier, hence <=.
+_vs, _visits = VisitStep.__table__.c, Visit.__table__.c
 _AHEAD_ON_JOINING = (
     select(func.count())
-    .select_from(VisitStep)
-    .join(Visit, Visit.id == VisitStep.visit_id)
+    .select_from(VisitStep.__table__.join(Visit.__table__, _visits.id == _vs.visit_id))
     .where(
-        Visit.project_id == bindparam("project_id"),
-        Visit.day == bindparam("day"),
-        VisitStep.step_id == bindparam("step_id"),
-        VisitStep.state == State.WAITING,
-        tuple_(VisitStep.priority_rank, VisitStep.queue_at)
+        _visits.project_id == bindparam("project_id"),
+        _visits.day == bindparam("day"),
+        _vs.step_id == bindparam("step_id"),
+        _vs.state == State.WAITING,
+        tuple_(_vs.priority_rank, _vs.queue_at)
         <= tuple_(bindparam("rank", type_=Integer), bindparam("queue_at", type_=DateTime)),
     )
 )
