@@ -61,7 +61,7 @@ def _open_counters_by_step(session: Session, project_id: int) -> dict[int, int]:
 # Built once and on the tables (asked after every change to a visit and for every ticket's
 # estimate; plain SQL, no ORM entity).
 _counters_c = Counter.__table__.c
-_OPEN_COUNTERS = (
+OPEN_COUNTERS = (
     select(func.count())
     .select_from(
         counter_steps.join(Counter.__table__, _counters_c.id == counter_steps.c.counter_id)
@@ -75,7 +75,7 @@ _OPEN_COUNTERS = (
 
 
 def open_counters(session: Session, project_id: int, step_id: int) -> int:
-    return session.scalar(_OPEN_COUNTERS, {"project_id": project_id, "step_id": step_id})
+    return session.scalar(OPEN_COUNTERS, {"project_id": project_id, "step_id": step_id})
 
 
 class CounterNow(NamedTuple):
@@ -264,21 +264,26 @@ def display_snapshot(session: Session, project_id: int, day: date | None = None)
     }
 
 
+def _queue_params(vs: VisitStep) -> dict[str, Any]:
+    visit = vs.visit
+    return {
+        "day": visit.day,
+        "project_id": visit.project_id,
+        "step_id": vs.step_id,
+        "rank": vs.priority_rank,
+        "queue_at": vs.queue_at,
+        "seq": vs.seq,
+    }
+
+
 def people_ahead(session: Session, vs: VisitStep) -> int:
     if vs.state != State.WAITING:
         return 0
-    visit = vs.visit
-    return session.scalar(
-        AHEAD_COUNT,
-        {
-            "day": visit.day,
-            "project_id": visit.project_id,
-            "step_id": vs.step_id,
-            "rank": vs.priority_rank,
-            "queue_at": vs.queue_at,
-            "seq": vs.seq,
-        },
-    )
+    return session.scalar(AHEAD_COUNT, _queue_params(vs))
+
+
+# A waiting visit's status needs both counts: one statement (same parameters).
+_AHEAD_AND_OPEN = select(AHEAD_COUNT.scalar_subquery(), OPEN_COUNTERS.scalar_subquery())
 
 
 # A visit with what its status shows: unit (and building, for the label), owner, steps.
@@ -304,14 +309,14 @@ def visit_by_token(session: Session, token: str) -> Visit | None:
 def visit_status(session: Session, visit: Visit) -> dict[str, Any]:
     """What the owner's phone and the staff see of one visit."""
     current = next((s for s in visit.steps if s.state in OPEN_STATES), None)
-    ahead = people_ahead(session, current) if current is not None else 0
+    ahead = 0  # nobody is ahead of a visit that is called, served or held
     wait = None
     if current is not None and current.state == State.WAITING:
+        ahead, n_open = session.execute(_AHEAD_AND_OPEN, _queue_params(current)).one()
         measured = service_times.by_step(session, visit.project_id, visit.day).get(
             current.step_id, []
         )
         minutes = typical_service_minutes(measured, current.step.default_service_minutes)
-        n_open = open_counters(session, visit.project_id, current.step_id)
         wait = estimated_wait_minutes(ahead, minutes, n_open)
     unit = visit.unit
     return {

@@ -44,6 +44,10 @@ _AHEAD_ON_JOINING = (
         <= tuple_(bindparam("rank", type_=Integer), bindparam("queue_at", type_=DateTime)),
     )
 )
+# With the step's open counters, in one statement (their parameters are the same).
+_AHEAD_AND_OPEN = select(
+    _AHEAD_ON_JOINING.scalar_subquery(), snapshots.OPEN_COUNTERS.scalar_subquery()
+)
 
 
 def estimate(
@@ -57,8 +61,8 @@ def estimate(
 ) -> tuple[int, int | None]:
     """People ahead and minutes to wait for a visit about to join `step`'s queue. Asked before
     the ticket number is taken, so that PostgreSQL's lock on it is not held for these reads."""
-    ahead = session.scalar(
-        _AHEAD_ON_JOINING,
+    ahead, n_open = session.execute(
+        _AHEAD_AND_OPEN,
         {
             "project_id": project_id,
             "day": day,
@@ -66,10 +70,9 @@ def estimate(
             "rank": rank,
             "queue_at": queue_at,
         },
-    )
+    ).one()
     measured = service_times.by_step(session, project_id, day).get(step.id, [])
     minutes = typical_service_minutes(measured, step.default_service_minutes)
-    n_open = snapshots.open_counters(session, project_id, step.id)
     return ahead, estimated_wait_minutes(ahead, minutes, n_open)
 
 
