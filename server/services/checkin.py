@@ -25,6 +25,7 @@ from server.engine import (
     priority_rank,
 )
 from server.models import (
+    Appointment,
     Owner,
     Project,
     Step,
@@ -90,6 +91,10 @@ _PRINCIPAL_OWNER = (
 )
 _ACTIVE_STEPS = (
     select(Step).where(Step.project_id == bindparam("project_id"), Step.active).order_by(Step.sort)
+)
+_a = Appointment.__table__.c
+_APPOINTMENTS = select(_a.id, _a.day, _a.slot_start, _a.slot_end).where(
+    _a.unit_id == bindparam("unit_id")
 )
 _v = Visit.__table__.c
 _CHECKED_IN_TODAY = select(_v.ticket_no).where(
@@ -175,13 +180,13 @@ def check_in(
     if project is None:
         raise NotFound("unknown_project", "Unknown project.")
     unit = _unit(session, project, code, unit_id, secret)
-    found = lookup.arrival(session, project, unit, now)
-    if found.visit is not None:
-        raise Invalid(
-            "already_checked_in",
-            "Already checked in today: your number is %(ticket)s.",
-            ticket=found.visit.ticket_no,
-        )
+    # lookup.arrival's checks, in its order, on plain rows: only the ticket number of today's
+    # visit (if any) is needed here, and of the appointments their day and slot.
+    lookup.refuse_handed_over(unit)
+    _refuse_if_checked_in(session, unit, now)
+    found = lookup.booked(
+        project, checkin_rows.run(session, _APPOINTMENTS, {"unit_id": unit.id}).all(), now
+    )
     appt = found.appointment
     owner = principal_owner(session, unit.id)
     steps = session.scalars(_ACTIVE_STEPS, {"project_id": project_id}).all()

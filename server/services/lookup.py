@@ -219,14 +219,24 @@ def todays_visit(session: Session, unit: Unit, day) -> Visit | None:
     return session.scalar(_TODAYS_VISIT, {"unit_id": unit.id, "day": day})
 
 
-def arrival(session: Session, project: Project, unit: Unit, now: datetime) -> Arrival:
-    """Raises the answer the owner must read (wrong day, no appointment, handed over)."""
+def refuse_handed_over(unit: Unit) -> None:
     if unit.handed_over:
         raise Invalid("already_handed_over", "This unit has already been handed over.")
+
+
+def arrival(session: Session, project: Project, unit: Unit, now: datetime) -> Arrival:
+    """Raises the answer the owner must read (wrong day, no appointment, handed over)."""
+    refuse_handed_over(unit)
     visit = todays_visit(session, unit, now.date())
     if visit is not None:
         return Arrival(visit.appointment, visit.walk_in, visit)
-    appointments = sorted(unit.appointments, key=lambda a: (a.day, a.slot_start))
+    return booked(project, unit.appointments, now)
+
+
+def booked(project: Project, appointments, now: datetime) -> Arrival:
+    """The outcome for a unit not checked in today, from its appointments (objects, or rows
+    with id, day, slot_start and slot_end)."""
+    appointments = sorted(appointments, key=lambda a: (a.day, a.slot_start))
     today = [a for a in appointments if a.day == now.date()]
     if today:
         return Arrival(today[0], False, None)
