@@ -79,6 +79,7 @@ def _ticket_seq_statement(dialect: str):
 # are on the tables and run as plain SQL (checkin_rows.run). See checkin_rows for why.
 _TICKET_SEQ = {dialect: _ticket_seq_statement(dialect) for dialect in ("postgresql", "sqlite")}
 _p = Project.__table__.c
+# A row with the project's attributes that check-in and lookup.unit_for_code/booked read.
 _PROJECT = select(_p.id, _p.code, _p.name, _p.early_grace_minutes, _p.walk_in_allowed).where(
     _p.id == bindparam("project_id")
 )
