@@ -174,7 +174,7 @@ def current_actor() -> Actor | None:
             g.credential = f"staff:{staff_sessions.hash_session_token(token)}"
     if actor is None:
         token = request.headers.get(DEVICE_HEADER) or request.cookies.get(DEVICE_COOKIE)
-        device = device_for_token(db_session(), token)
+        device = devices.device_identity(db_session(), token)
         if device is not None:
             actor = Actor(device_id=device.id, role=device.kind, name=device.name)
             g.credential = f"device:{device.id}:{device.token_hash}"

@@ -25,7 +25,9 @@ BUDGETS = {
     # Perf stream: 23 with the re-check under the write lock; stage 2 keeps it there (signed
     # notice code, principal owner read separately): 24. The queue state for the screens is
     # built off the request since (realtime.Coalescer); the status reads its open counters: 22.
-    "POST /api/checkin (kiosk with printer)": 22,
+    # The visit's steps in one INSERT, its two audit rows in one; people ahead and open counters
+    # in one SELECT, for the ticket and for the status: 17.
+    "POST /api/checkin (kiosk with printer)": 17,
     # +1 (stage 4): which boards show this call (their filters) is read once per call.
     "POST call-next": 13,
     "POST recall": 13,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from server import clock
@@ -13,20 +13,53 @@ from server.models.printing import JOB_KINDS, Printer, PrintJob
 
 from .receipt import Receipt
 
+# Built once: asked on every check-in at a kiosk.
+_ENABLED_PRINTER = {
+    column.key: select(Printer)
+    .where(column == bindparam("value"), Printer.enabled.is_(True))
+    .order_by(Printer.id)
+    .limit(1)
+    for column in (Printer.device_id, Printer.counter_id)
+}
+
 
 def printer_for(
     session: Session, *, device_id: int | None = None, counter_id: int | None = None
 ) -> Printer | None:
     """The enabled printer assigned to a device (a kiosk's own) or else to a counter."""
-    for column, value in ((Printer.device_id, device_id), (Printer.counter_id, counter_id)):
+    for key, value in (("device_id", device_id), ("counter_id", counter_id)):
         if value is None:
             continue
-        found = session.scalars(
-            select(Printer).where(column == value, Printer.enabled.is_(True)).order_by(Printer.id)
-        ).first()
+        found = session.scalar(_ENABLED_PRINTER[key], {"value": value})
         if found:
             return found
     return None
+
+
+def job_values(
+    *,
+    kind: str,
+    receipt: Receipt,
+    printer_id: int | None,
+    device_id: int | None = None,
+    counter_id: int | None = None,
+    visit_id: int | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """A new job's columns: enqueue() adds it as an object, the check-in inserts it as is."""
+    if kind not in JOB_KINDS:
+        raise ValueError(f"kind must be one of {JOB_KINDS}: {kind!r}")
+    return {
+        "printer_id": printer_id,
+        "kind": kind,
+        "payload": receipt.to_dict(),
+        "state": "queued",
+        "attempts": 0,
+        "next_attempt_at": now or clock.now(),
+        "source_device_id": device_id,
+        "source_counter_id": counter_id,
+        "visit_id": visit_id,
+    }
 
 
 def enqueue(
@@ -47,15 +80,15 @@ def enqueue(
     if printer is None:
         printer = printer_for(session, device_id=device_id, counter_id=counter_id)
     job = PrintJob(
-        printer_id=printer.id if isinstance(printer, Printer) else printer,
-        kind=kind,
-        payload=receipt.to_dict(),
-        state="queued",
-        attempts=0,
-        next_attempt_at=now or clock.now(),
-        source_device_id=device_id,
-        source_counter_id=counter_id,
-        visit_id=visit_id,
+        **job_values(
+            kind=kind,
+            receipt=receipt,
+            printer_id=printer.id if isinstance(printer, Printer) else printer,
+            device_id=device_id,
+            counter_id=counter_id,
+            visit_id=visit_id,
+            now=now,
+        )
     )
     if isinstance(printer, Printer):
         job.printer = printer

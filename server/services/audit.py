@@ -10,6 +10,21 @@ from server.models import AuditLog
 from .actor import Actor
 
 
+def values(
+    actor: Actor, action: str, entity: str, entity_id: int | None, **data: Any
+) -> dict[str, Any]:
+    """One audit row's columns (record() adds it as an object; the check-in inserts it as is)."""
+    return {
+        "at": clock.now(),
+        "staff_id": actor.staff_id,
+        "device_id": actor.device_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "data": {k: v for k, v in data.items() if v is not None} or None,
+    }
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -18,14 +33,4 @@ def record(
     entity_id: int | None,
     **data: Any,
 ) -> None:
-    session.add(
-        AuditLog(
-            at=clock.now(),
-            staff_id=actor.staff_id,
-            device_id=actor.device_id,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            data={k: v for k, v in data.items() if v is not None} or None,
-        )
-    )
+    session.add(AuditLog(**values(actor, action, entity, entity_id, **data)))

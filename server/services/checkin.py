@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from server.engine import (
     priority_rank,
 )
 from server.models import (
+    Appointment,
     Owner,
     Project,
     Step,
@@ -34,10 +35,10 @@ from server.models import (
     Visit,
     VisitStep,
 )
+from server.printing import jobs as print_jobs
 
-from . import audit, events, helpdesk, lookup, tickets
+from . import audit, checkin_rows, events, helpdesk, lookup, tickets, transitions
 from .actor import Actor
-from .transitions import record
 
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{6,80}$")  # plain notice codes and signed HD1.… codes
 
@@ -55,20 +56,61 @@ def normalise_code(raw: str) -> str:
     return text
 
 
-def next_ticket_seq(session: Session, project_id: int, day, prefix: str) -> int:
-    """Atomic increment; the row lock (PostgreSQL) or BEGIN IMMEDIATE (SQLite) serialises it."""
-    dialect = session.get_bind().dialect.name
+def _ticket_seq_statement(dialect: str):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(TicketCounter)
-        .values(project_id=project_id, day=day, prefix=prefix, last_seq=1)
+    table = TicketCounter.__table__
+    return (
+        insert(table)
+        .values(
+            project_id=bindparam("project_id"),
+            day=bindparam("day"),
+            prefix=bindparam("prefix"),
+            last_seq=1,
+        )
         .on_conflict_do_update(
             index_elements=["project_id", "day", "prefix"],
-            set_={"last_seq": TicketCounter.last_seq + 1},
+            set_={"last_seq": table.c.last_seq + 1},
         )
-        .returning(TicketCounter.last_seq)
+        .returning(table.c.last_seq)
     )
-    return session.execute(stmt).scalar_one()
+
+
+# The statements every check-in runs, built once per process; those that load no ORM object
+# are on the tables and run as plain SQL (checkin_rows.run). See checkin_rows for why.
+_TICKET_SEQ = {dialect: _ticket_seq_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_p = Project.__table__.c
+# A row with the project's attributes that check-in and lookup.unit_for_code/booked read.
+_PROJECT = select(_p.id, _p.code, _p.name, _p.early_grace_minutes, _p.walk_in_allowed).where(
+    _p.id == bindparam("project_id")
+)
+_PRINCIPAL_OWNER = (
+    select(Owner)
+    .join(UnitOwner, UnitOwner.owner_id == Owner.id)
+    .where(UnitOwner.unit_id == bindparam("unit_id"))
+    .order_by(UnitOwner.position)
+    .limit(1)
+)
+_ACTIVE_STEPS = (
+    select(Step).where(Step.project_id == bindparam("project_id"), Step.active).order_by(Step.sort)
+)
+_a = Appointment.__table__.c
+_APPOINTMENTS = select(_a.id, _a.day, _a.slot_start, _a.slot_end).where(
+    _a.unit_id == bindparam("unit_id")
+)
+_v = Visit.__table__.c
+_CHECKED_IN_TODAY = select(_v.ticket_no).where(
+    _v.unit_id == bindparam("unit_id"),
+    _v.day == bindparam("day"),
+    _v.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
+)
+
+
+def next_ticket_seq(session: Session, project_id: int, day, prefix: str) -> int:
+    """Atomic increment; the row lock (PostgreSQL) or BEGIN IMMEDIATE (SQLite) serialises it."""
+    stmt = _TICKET_SEQ[session.get_bind().dialect.name]
+    return checkin_rows.run(
+        session, stmt, {"project_id": project_id, "day": day, "prefix": prefix}
+    ).scalar_one()
 
 
 def _unit(
@@ -83,23 +125,13 @@ def _unit(
 
 
 def principal_owner(session: Session, unit_id: int) -> Owner | None:
-    return session.scalar(
-        select(Owner)
-        .join(UnitOwner, UnitOwner.owner_id == Owner.id)
-        .where(UnitOwner.unit_id == unit_id)
-        .order_by(UnitOwner.position)
-        .limit(1)
-    )
+    return session.scalar(_PRINCIPAL_OWNER, {"unit_id": unit_id})
 
 
 def _refuse_if_checked_in(session: Session, unit: Unit, now: datetime) -> None:
-    existing = session.scalar(
-        select(Visit.ticket_no).where(
-            Visit.unit_id == unit.id,
-            Visit.day == now.date(),
-            Visit.status.in_((VisitStatus.ACTIVE, VisitStatus.FINISHED)),
-        )
-    )
+    existing = checkin_rows.run(
+        session, _CHECKED_IN_TODAY, {"unit_id": unit.id, "day": now.date()}
+    ).scalar()
     if existing is not None:
         raise Invalid(
             "already_checked_in",
@@ -145,22 +177,20 @@ def check_in(
     # What the ticket is made of is read without the write lock; only the one check a second
     # kiosk could race (already checked in) is repeated under it, right before the inserts.
     reading(session)
-    project = session.get(Project, project_id)
+    project = checkin_rows.run(session, _PROJECT, {"project_id": project_id}).first()
     if project is None:
         raise NotFound("unknown_project", "Unknown project.")
     unit = _unit(session, project, code, unit_id, secret)
-    found = lookup.arrival(session, project, unit, now)
-    if found.visit is not None:
-        raise Invalid(
-            "already_checked_in",
-            "Already checked in today: your number is %(ticket)s.",
-            ticket=found.visit.ticket_no,
-        )
+    # lookup.arrival's checks, in its order, on plain rows: only the ticket number of today's
+    # visit (if any) is needed here, and of the appointments their day and slot.
+    lookup.refuse_handed_over(unit)
+    _refuse_if_checked_in(session, unit, now)
+    found = lookup.booked(
+        project, checkin_rows.run(session, _APPOINTMENTS, {"unit_id": unit.id}).all(), now
+    )
     appt = found.appointment
     owner = principal_owner(session, unit.id)
-    steps = session.scalars(
-        select(Step).where(Step.project_id == project_id, Step.active).order_by(Step.sort)
-    ).all()
+    steps = session.scalars(_ACTIVE_STEPS, {"project_id": project_id}).all()
     if not steps:
         raise Invalid("no_steps", "No steps are configured for this project.")
     printer = None
@@ -185,7 +215,7 @@ def check_in(
     _refuse_if_checked_in(session, unit, now)
     prefix = steps[0].ticket_prefix
     seq = next_ticket_seq(session, project_id, now.date(), prefix)
-    visit = Visit(
+    row = checkin_rows.visit_row(
         project_id=project_id,
         unit_id=unit.id,
         owner_id=owner.id if owner else None,
@@ -201,22 +231,36 @@ def check_in(
         checked_in_at=now,
         current_step_id=steps[0].id,
     )
+    visit_id = checkin_rows.insert_visit(session, row)
+    # Every step carries the ticket's sequence: check-in order breaks ties in each queue. The
+    # first one waits from the start; its history row follows once the row has an id.
+    step_rows = [
+        checkin_rows.step_row(
+            visit_id=visit_id,
+            step_id=step.id,
+            sort=i,
+            state=State.WAITING if i == 0 else State.PENDING,
+            priority_rank=rank,
+            queue_at=queue_at if i == 0 else None,
+            seq=seq,
+        )
+        for i, step in enumerate(steps)
+    ]
+    ids = checkin_rows.insert_steps(session, step_rows)
+    visit = Visit(id=visit_id, **row)
     visit.unit, visit.owner = unit, owner
-    # Every step carries the ticket's sequence: check-in order breaks ties in each queue.
-    for i, step in enumerate(steps):
-        visit.steps.append(VisitStep(step_id=step.id, sort=i, priority_rank=rank, seq=seq))
+    visit.steps = [
+        VisitStep(id=ids[r["step_id"]], step=step, **r)
+        for r, step in zip(step_rows, steps, strict=True)
+    ]
     first = visit.steps[0]
-    first.state = State.WAITING  # its history row follows once the row has an id
-    first.queue_at = queue_at
-    session.add(visit)
-    session.flush()
-    record(session, first, State.PENDING, Action.ENQUEUE, actor, now)
-    audit.record(
-        session,
+    transition, enqueued = transitions.history(first, State.PENDING, Action.ENQUEUE, actor, now)
+    checkin_rows.run(session, checkin_rows.INSERT_TRANSITION, transition)
+    checked_in = audit.values(
         actor,
         "visit.check_in",
         "visit",
-        visit.id,
+        visit_id,
         ticket_no=visit.ticket_no,
         unit_id=unit.id,
         appointment_id=visit.appointment_id,
@@ -224,19 +268,30 @@ def check_in(
         party_role=party_role,
         priority_requested=priority_requested,
     )
+    checkin_rows.run(session, checkin_rows.INSERT_AUDIT, [enqueued, checked_in])
     if printer is not None:
-        tickets.queue_ticket_print(
-            session,
+        receipt = tickets.ticket_receipt_for(
             visit,
-            printer=printer,
             project_name=project.name,
             status_url=status_url(visit.status_token),
-            device_id=actor.device_id,
             ahead=ahead,
             wait=wait,
             locale=locale,
-            counter_id=counter_id,
+        )
+        checkin_rows.run(
+            session,
+            checkin_rows.INSERT_PRINT_JOB,
+            print_jobs.job_values(
+                kind="ticket",
+                receipt=receipt,
+                printer_id=printer.id,
+                device_id=actor.device_id,
+                counter_id=counter_id,
+                visit_id=visit_id,
+                now=now,
+            ),
         )
     session.commit()
+    checkin_rows.attach(session, visit)
     events.visit_changed(session, visit.id)
     return visit

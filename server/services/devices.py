@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server import clock
@@ -86,12 +86,28 @@ def pair(session: Session, code: str) -> tuple[Device, str]:
     return device, token
 
 
+# Asked before every device request: built once, on the table (plain SQL, no ORM entity), and
+# only the columns the actor needs.
+_d = Device.__table__.c
+_BY_TOKEN = select(_d.id, _d.kind, _d.name, _d.token_hash).where(
+    _d.token_hash == bindparam("token_hash"), _d.revoked.is_(False)
+)
+
+
 def device_for_token(session: Session, token: str | None) -> Device | None:
     if not token:
         return None
     return session.scalar(
         select(Device).where(Device.token_hash == hash_token(token), Device.revoked.is_(False))
     )
+
+
+def device_identity(session: Session, token: str | None):
+    """(id, kind, name, token_hash) of the device holding `token`, if paired and not revoked:
+    what auth needs, without loading the Device object."""
+    if not token:
+        return None
+    return session.connection().execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
 
 
 def new_pairing(session: Session, device: Device, *, actor: Actor) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from server import clock
@@ -45,6 +45,20 @@ class Locked(DomainError):
 # --- the code on the notice -------------------------------------------------------------------
 
 
+# Built once: every check-in asks these (a statement built per request costs more CPU than
+# running it).
+_UNIT_BY_CODE = (
+    select(Unit)
+    .where(Unit.project_id == bindparam("project_id"), Unit.notice_code == bindparam("code"))
+    .options(joinedload(Unit.building))  # the ticket names the unit: 3栋2单元1201
+)
+_TODAYS_VISIT = select(Visit).where(
+    Visit.unit_id == bindparam("unit_id"),
+    Visit.day == bindparam("day"),
+    Visit.status.in_(("active", "finished")),
+)
+
+
 def unit_for_code(session: Session, project: Project, code: str, secret: str | None) -> Unit:
     """A signed code is checked and must be this project's; a tampered one is refused outright
     (never looked up as a plain code). Plain codes are `Unit.notice_code` of an import."""
@@ -67,11 +81,7 @@ def unit_for_code(session: Session, project: Project, code: str, secret: str | N
                 "This code is not on our list for this project. Please ask a staff member for help.",
             )
         return unit
-    unit = session.scalar(
-        select(Unit)
-        .where(Unit.project_id == project.id, Unit.notice_code == code)
-        .options(joinedload(Unit.building))  # the ticket names the unit: 3栋2单元1201
-    )
+    unit = session.scalar(_UNIT_BY_CODE, {"project_id": project.id, "code": code})
     if unit is None:
         raise NotFound(
             "unknown_code",
@@ -206,23 +216,27 @@ class Arrival:
 
 
 def todays_visit(session: Session, unit: Unit, day) -> Visit | None:
-    return session.scalar(
-        select(Visit).where(
-            Visit.unit_id == unit.id,
-            Visit.day == day,
-            Visit.status.in_(("active", "finished")),
-        )
-    )
+    return session.scalar(_TODAYS_VISIT, {"unit_id": unit.id, "day": day})
+
+
+def refuse_handed_over(unit: Unit) -> None:
+    if unit.handed_over:
+        raise Invalid("already_handed_over", "This unit has already been handed over.")
 
 
 def arrival(session: Session, project: Project, unit: Unit, now: datetime) -> Arrival:
     """Raises the answer the owner must read (wrong day, no appointment, handed over)."""
-    if unit.handed_over:
-        raise Invalid("already_handed_over", "This unit has already been handed over.")
+    refuse_handed_over(unit)
     visit = todays_visit(session, unit, now.date())
     if visit is not None:
         return Arrival(visit.appointment, visit.walk_in, visit)
-    appointments = sorted(unit.appointments, key=lambda a: (a.day, a.slot_start))
+    return booked(project, unit.appointments, now)
+
+
+def booked(project: Project, appointments, now: datetime) -> Arrival:
+    """The outcome for a unit not checked in today, from its appointments (objects, or rows
+    with id, day, slot_start and slot_end)."""
+    appointments = sorted(appointments, key=lambda a: (a.day, a.slot_start))
     today = [a for a in appointments if a.day == now.date()]
     if today:
         return Arrival(today[0], False, None)

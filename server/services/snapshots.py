@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server import clock
@@ -40,7 +40,7 @@ from server.models import (
 from server.printing import jobs as print_jobs
 
 from . import service_times
-from .queue_rules import ahead_of
+from .queue_rules import AHEAD_COUNT
 
 
 def _names(obj) -> dict[str, str]:
@@ -58,15 +58,24 @@ def _open_counters_by_step(session: Session, project_id: int) -> dict[int, int]:
     )
 
 
-def open_counters(session: Session, project_id: int, step_id: int) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(counter_steps)
-        .join(Counter, Counter.id == counter_steps.c.counter_id)
-        .where(
-            Counter.project_id == project_id, Counter.is_open, counter_steps.c.step_id == step_id
-        )
+# Built once and on the tables (asked after every change to a visit and for every ticket's
+# estimate; plain SQL, no ORM entity).
+_counters_c = Counter.__table__.c
+OPEN_COUNTERS = (
+    select(func.count())
+    .select_from(
+        counter_steps.join(Counter.__table__, _counters_c.id == counter_steps.c.counter_id)
     )
+    .where(
+        _counters_c.project_id == bindparam("project_id"),
+        _counters_c.is_open,
+        counter_steps.c.step_id == bindparam("step_id"),
+    )
+)
+
+
+def open_counters(session: Session, project_id: int, step_id: int) -> int:
+    return session.scalar(OPEN_COUNTERS, {"project_id": project_id, "step_id": step_id})
 
 
 class CounterNow(NamedTuple):
@@ -255,15 +264,26 @@ def display_snapshot(session: Session, project_id: int, day: date | None = None)
     }
 
 
+def _queue_params(vs: VisitStep) -> dict[str, Any]:
+    visit = vs.visit
+    return {
+        "day": visit.day,
+        "project_id": visit.project_id,
+        "step_id": vs.step_id,
+        "rank": vs.priority_rank,
+        "queue_at": vs.queue_at,
+        "seq": vs.seq,
+    }
+
+
 def people_ahead(session: Session, vs: VisitStep) -> int:
     if vs.state != State.WAITING:
         return 0
-    return session.scalar(
-        select(func.count())
-        .select_from(VisitStep)
-        .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(ahead_of(vs, vs.visit))
-    )
+    return session.scalar(AHEAD_COUNT, _queue_params(vs))
+
+
+# A waiting visit's status needs both counts: one statement (same parameters).
+_AHEAD_AND_OPEN = select(AHEAD_COUNT.scalar_subquery(), OPEN_COUNTERS.scalar_subquery())
 
 
 # A visit with what its status shows: unit (and building, for the label), owner, steps.
@@ -289,14 +309,14 @@ def visit_by_token(session: Session, token: str) -> Visit | None:
 def visit_status(session: Session, visit: Visit) -> dict[str, Any]:
     """What the owner's phone and the staff see of one visit."""
     current = next((s for s in visit.steps if s.state in OPEN_STATES), None)
-    ahead = people_ahead(session, current) if current is not None else 0
+    ahead = 0  # nobody is ahead of a visit that is called, served or held
     wait = None
     if current is not None and current.state == State.WAITING:
+        ahead, n_open = session.execute(_AHEAD_AND_OPEN, _queue_params(current)).one()
         measured = service_times.by_step(session, visit.project_id, visit.day).get(
             current.step_id, []
         )
         minutes = typical_service_minutes(measured, current.step.default_service_minutes)
-        n_open = open_counters(session, visit.project_id, current.step_id)
         wait = estimated_wait_minutes(ahead, minutes, n_open)
     unit = visit.unit
     return {

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import DateTime, Integer, func, literal, select, tuple_
+from sqlalchemy import DateTime, Integer, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from server.engine import State, estimated_wait_minutes, typical_service_minutes
 from server.models import Printer, PrintJob, Project, Step, Visit, VisitStep
 from server.printing import jobs
+from server.printing.receipt import Receipt
 from server.printing.receipts import TicketData, ticket_receipt
 
 from . import service_times, snapshots
@@ -28,6 +29,27 @@ def printer_for(
     return jobs.printer_for(session, device_id=device_id, counter_id=counter_id)
 
 
+# Built once and on the tables (every check-in asks it; plain SQL, no ORM entity). Everyone
+# already waiting with the same (priority, queue time) checked in earlier, hence <=.
+_vs, _visits = VisitStep.__table__.c, Visit.__table__.c
+_AHEAD_ON_JOINING = (
+    select(func.count())
+    .select_from(VisitStep.__table__.join(Visit.__table__, _visits.id == _vs.visit_id))
+    .where(
+        _visits.project_id == bindparam("project_id"),
+        _visits.day == bindparam("day"),
+        _vs.step_id == bindparam("step_id"),
+        _vs.state == State.WAITING,
+        tuple_(_vs.priority_rank, _vs.queue_at)
+        <= tuple_(bindparam("rank", type_=Integer), bindparam("queue_at", type_=DateTime)),
+    )
+)
+# With the step's open counters, in one statement (their parameters are the same).
+_AHEAD_AND_OPEN = select(
+    _AHEAD_ON_JOINING.scalar_subquery(), snapshots.OPEN_COUNTERS.scalar_subquery()
+)
+
+
 def estimate(
     session: Session,
     *,
@@ -38,25 +60,45 @@ def estimate(
     queue_at: datetime,
 ) -> tuple[int, int | None]:
     """People ahead and minutes to wait for a visit about to join `step`'s queue. Asked before
-    the ticket number is taken, so that PostgreSQL's lock on it is not held for these reads;
-    everyone already waiting with the same (priority, queue time) checked in earlier."""
-    ahead = session.scalar(
-        select(func.count())
-        .select_from(VisitStep)
-        .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(
-            Visit.project_id == project_id,
-            Visit.day == day,
-            VisitStep.step_id == step.id,
-            VisitStep.state == State.WAITING,
-            tuple_(VisitStep.priority_rank, VisitStep.queue_at)
-            <= tuple_(literal(rank, Integer), literal(queue_at, DateTime)),
-        )
-    )
+    the ticket number is taken, so that PostgreSQL's lock on it is not held for these reads."""
+    ahead, n_open = session.execute(
+        _AHEAD_AND_OPEN,
+        {
+            "project_id": project_id,
+            "day": day,
+            "step_id": step.id,
+            "rank": rank,
+            "queue_at": queue_at,
+        },
+    ).one()
     measured = service_times.by_step(session, project_id, day).get(step.id, [])
     minutes = typical_service_minutes(measured, step.default_service_minutes)
-    n_open = snapshots.open_counters(session, project_id, step.id)
     return ahead, estimated_wait_minutes(ahead, minutes, n_open)
+
+
+def ticket_receipt_for(
+    visit: Visit,
+    *,
+    project_name: str,
+    status_url: str,
+    ahead: int | None,
+    wait: int | None,
+    locale: str = "zh_CN",
+) -> Receipt:
+    """What the ticket of `visit` says (its unit and steps loaded)."""
+    en = locale == "en"
+    todo = [s for s in visit.steps if s.state in (State.WAITING, State.PENDING)]
+    data = TicketData(
+        project_name=project_name,
+        ticket_no=visit.ticket_no,
+        unit_label=visit.unit.label_en if en else visit.unit.label,
+        checked_in_at=visit.checked_in_at,
+        status_url=status_url,
+        steps=[s.step.name("en" if en else "zh_CN") for s in todo],
+        estimated_wait_min=wait,
+        people_ahead=ahead,
+    )
+    return ticket_receipt(data, "en" if en else "zh_CN")
 
 
 def queue_ticket_print(
@@ -72,22 +114,17 @@ def queue_ticket_print(
     locale: str = "zh_CN",
     counter_id: int | None = None,
 ) -> PrintJob:
-    en = locale == "en"
-    todo = [s for s in visit.steps if s.state in (State.WAITING, State.PENDING)]
-    data = TicketData(
-        project_name=project_name,
-        ticket_no=visit.ticket_no,
-        unit_label=visit.unit.label_en if en else visit.unit.label,
-        checked_in_at=visit.checked_in_at,
-        status_url=status_url,
-        steps=[s.step.name("en" if en else "zh_CN") for s in todo],
-        estimated_wait_min=wait,
-        people_ahead=ahead,
-    )
     return jobs.enqueue(
         session,
         kind="ticket",
-        receipt=ticket_receipt(data, "en" if en else "zh_CN"),
+        receipt=ticket_receipt_for(
+            visit,
+            project_name=project_name,
+            status_url=status_url,
+            ahead=ahead,
+            wait=wait,
+            locale=locale,
+        ),
         printer=printer,
         device_id=device_id,
         counter_id=counter_id,
