@@ -27,18 +27,20 @@ BUDGETS = {
     # built off the request since (realtime.Coalescer); the status reads its open counters: 22.
     "POST /api/checkin (kiosk with printer)": 22,
     # +1 (stage 4): which boards show this call (their filters) is read once per call.
-    "POST call-next": 13,
-    "POST recall": 13,
-    "POST start": 12,
+    # The counter's answer reads its steps with their waiting counts and open counters in one
+    # query (was: its steps, the counts, the open counters): -2 on every counter answer.
+    "POST call-next": 11,
+    "POST recall": 11,
+    "POST start": 10,
     # +2 (stage 3): the completion gate reads what the step's panel recorded (documents).
-    "POST complete": 20,
+    "POST complete": 19,
     # +1 (stage 7): the project's own recall and no-show rules are read.
     # +1: the counter's answer reads its steps' waiting counts itself (the queue state for the
     # screens is no longer built on the request).
-    "POST no-show": 17,
-    "POST hold": 12,
+    "POST no-show": 15,
+    "POST hold": 10,
     "GET /api/queue": 4,
-    "GET /api/counters/<id>": 9,
+    "GET /api/counters/<id>": 7,
     "GET /api/status/<token>": 4,
 }
 
