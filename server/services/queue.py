@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from server import clock
@@ -48,13 +48,26 @@ def get_counter(session: Session, counter_id: int, *, lock: bool = False) -> Cou
     return counter
 
 
+# Every counter press reads its counter and most read the ticket: statements built once (a
+# statement memoizes its cache key; session.get builds its statement and options anew).
+_COUNTER = select(Counter).where(Counter.id == bindparam("counter_id"))
+_VISIT_STEP = (
+    select(VisitStep)
+    .where(VisitStep.id == bindparam("visit_step_id"))
+    .options(joinedload(VisitStep.visit).options(*snapshots.VISIT_WITH_STATUS))
+)
+
+
+def find_counter(session: Session, counter_id: int) -> Counter | None:
+    return session.execute(_COUNTER, {"counter_id": counter_id}).scalar_one_or_none()
+
+
 def get_visit_step(session: Session, visit_step_id: int) -> VisitStep:
-    """The ticket with its visit, the visit's unit and owner and all its steps (two queries)."""
-    vs = session.get(
-        VisitStep,
-        visit_step_id,
-        options=[joinedload(VisitStep.visit).options(*snapshots.VISIT_WITH_STATUS)],
-    )
+    """The ticket with its visit, the visit's unit and owner and all its steps (two queries,
+    none if the session has it already)."""
+    vs = session.identity_map.get(Session.identity_key(VisitStep, visit_step_id))
+    if vs is None:
+        vs = session.execute(_VISIT_STEP, {"visit_step_id": visit_step_id}).scalar_one_or_none()
     if vs is None:
         raise NotFound("unknown_ticket", "Unknown ticket.")
     return vs
@@ -91,41 +104,60 @@ def _require_serves(counter: Counter, step_id: int) -> None:
         )
 
 
+# The claim (see _claim), built once: it runs on every call-next.
+_CLAIM_CANDIDATE = (
+    select(VisitStep.id)
+    .join(Visit, Visit.id == VisitStep.visit_id)
+    .where(
+        VisitStep.state == State.WAITING,
+        VisitStep.step_id.in_(
+            select(counter_steps.c.step_id).where(
+                counter_steps.c.counter_id == bindparam("claim_counter")
+            )
+        ),
+        Visit.day == bindparam("claim_day"),
+        Visit.project_id == bindparam("claim_project"),
+    )
+    .order_by(*QUEUE_ORDER)
+    .limit(1)
+    .with_for_update(skip_locked=True, of=VisitStep)
+    .scalar_subquery()
+)
+_CLAIM = (
+    update(VisitStep)
+    .where(
+        VisitStep.id == _CLAIM_CANDIDATE,
+        VisitStep.state == State.WAITING,
+        ~exists().where(
+            VisitStep.counter_id == bindparam("claim_counter"),
+            VisitStep.state.in_(AT_COUNTER),
+        ),
+    )
+    .values(
+        state=State.CALLED,
+        counter_id=bindparam("claim_counter"),
+        staff_id=bindparam("claim_staff"),
+        called_at=bindparam("claim_at"),
+        recall_count=0,
+    )
+    .returning(VisitStep)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
 def _claim(session: Session, counter: Counter, actor: Actor, now: datetime) -> VisitStep | None:
     """One conditional UPDATE: the first waiting visit of the counter's steps becomes called
     here, unless the counter is already busy with one. The row is chosen by a sub-select with
     FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite holds the write lock): two counters pressing at
     the same moment never get the same visit, and a locked row is skipped, not waited on."""
-    candidate = (
-        select(VisitStep.id)
-        .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(
-            VisitStep.state == State.WAITING,
-            VisitStep.step_id.in_(
-                select(counter_steps.c.step_id).where(counter_steps.c.counter_id == counter.id)
-            ),
-            Visit.day == now.date(),
-            Visit.project_id == counter.project_id,
-        )
-        .order_by(*QUEUE_ORDER)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=VisitStep)
-        .scalar_subquery()
-    )
-    busy = exists().where(VisitStep.counter_id == counter.id, VisitStep.state.in_(AT_COUNTER))
-    return session.scalars(
-        update(VisitStep)
-        .where(VisitStep.id == candidate, VisitStep.state == State.WAITING, ~busy)
-        .values(
-            state=State.CALLED,
-            counter_id=counter.id,
-            staff_id=actor.staff_id,
-            called_at=now,
-            recall_count=0,
-        )
-        .returning(VisitStep)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).one_or_none()
+    params = {
+        "claim_counter": counter.id,
+        "claim_project": counter.project_id,
+        "claim_day": now.date(),
+        "claim_staff": actor.staff_id,
+        "claim_at": now,
+    }
+    return session.scalars(_CLAIM, params).one_or_none()
 
 
 def call_next(
