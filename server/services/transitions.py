@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from server.engine import Action, State, apply
-from server.models import StepTransition, VisitStep
+from server.models import AuditLog, StepTransition, VisitStep
 
 from . import audit
 from .actor import Actor
@@ -22,11 +24,28 @@ def move(
     *,
     counter_id: int | None = None,
     reason: str | None = None,
-) -> StepTransition:
+) -> StepTransition | Recorded:
     """Refuses (IllegalTransition) before touching anything when the action is not allowed."""
     before = State(vs.state)
     vs.state = apply(before, action)
     return record(session, vs, before, action, actor, now, counter_id=counter_id, reason=reason)
+
+
+class Recorded(NamedTuple):
+    """A history row written straight to the table: what callers read of a StepTransition."""
+
+    id: int
+    visit_id: int
+    step_id: int
+    action: str
+    at: datetime
+    counter_id: int | None
+
+
+# Inserted as plain values: every counter press writes one or two transitions, and the ORM
+# unit of work for their objects (and their audit rows) was a large part of a press's cost.
+_INSERT_TRANSITION = insert(StepTransition.__table__)
+_INSERT_AUDIT = insert(AuditLog.__table__)
 
 
 def record(
@@ -39,33 +58,42 @@ def record(
     *,
     counter_id: int | None = None,
     reason: str | None = None,
-) -> StepTransition:
+) -> StepTransition | Recorded:
     """History (and audit) of a transition already made to `vs`, e.g. by call-next's claim."""
     after = apply(before, action)
-    transition = StepTransition(
-        visit_id=vs.visit_id,
-        visit_step_id=vs.id,
-        step_id=vs.step_id,
-        action=action.value,
-        from_state=before.value,
-        to_state=after.value,
-        at=now,
-        staff_id=actor.staff_id,
-        counter_id=counter_id,
-        reason=reason,
+    row = {
+        "visit_id": vs.visit_id,
+        "visit_step_id": vs.id,
+        "step_id": vs.step_id,
+        "action": action.value,
+        "from_state": before.value,
+        "to_state": after.value,
+        "at": now,
+        "staff_id": actor.staff_id,
+        "counter_id": counter_id,
+        "reason": reason,
+    }
+    audit_args = (actor, f"step.{action.value}", "visit_step", vs.id)
+    audit_data = {
+        "visit_id": vs.visit_id,
+        "step_id": vs.step_id,
+        "from_state": before.value,
+        "to_state": after.value,
+        "counter_id": counter_id,
+        "reason": reason,
+    }
+    if session.new:
+        # Rows added before this one are written at the flush: ours must follow them (ids in
+        # the order things happened), and may refer to one of them (a new visit's step).
+        transition = StepTransition(**row)
+        session.add(transition)
+        audit.record(session, *audit_args, **audit_data)
+        return transition
+    # On the session's connection, in its transaction: Session.execute would first flush the
+    # pending changes to `vs`, one UPDATE now and another at the commit.
+    conn = session.connection()
+    conn.execute(_INSERT_AUDIT, audit.values(*audit_args, **audit_data))
+    result = conn.execute(_INSERT_TRANSITION, row)
+    return Recorded(
+        result.inserted_primary_key[0], vs.visit_id, vs.step_id, action.value, now, counter_id
     )
-    session.add(transition)
-    audit.record(
-        session,
-        actor,
-        f"step.{action.value}",
-        "visit_step",
-        vs.id,
-        visit_id=vs.visit_id,
-        step_id=vs.step_id,
-        from_state=before.value,
-        to_state=after.value,
-        counter_id=counter_id,
-        reason=reason,
-    )
-    return transition
