@@ -29,16 +29,17 @@ BUDGETS = {
     # +1 (stage 4): which boards show this call (their filters) is read once per call.
     # The counter's answer reads its steps with their waiting counts and open counters in one
     # query (was: its steps, the counts, the open counters): -2 on every counter answer.
-    "POST call-next": 11,
-    "POST recall": 11,
-    "POST start": 10,
+    # A press loads its visit (unit, owner, steps) in one joined query, not two: -1.
+    "POST call-next": 10,
+    "POST recall": 10,
+    "POST start": 9,
     # +2 (stage 3): the completion gate reads what the step's panel recorded (documents).
-    "POST complete": 19,
+    "POST complete": 18,
     # +1 (stage 7): the project's own recall and no-show rules are read.
     # +1: the counter's answer reads its steps' waiting counts itself (the queue state for the
     # screens is no longer built on the request).
-    "POST no-show": 15,
-    "POST hold": 10,
+    "POST no-show": 14,
+    "POST hold": 9,
     "GET /api/queue": 4,
     "GET /api/counters/<id>": 7,
     "GET /api/status/<token>": 4,

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from server import clock
-from server.db import is_postgres, writing
+from server.db import is_postgres, reading, writing
 from server.engine import (
     AT_COUNTER,
     OPEN_STATES,
@@ -54,7 +54,12 @@ _COUNTER = select(Counter).where(Counter.id == bindparam("counter_id"))
 _VISIT_STEP = (
     select(VisitStep)
     .where(VisitStep.id == bindparam("visit_step_id"))
-    .options(joinedload(VisitStep.visit).options(*snapshots.VISIT_WITH_STATUS))
+    .options(joinedload(VisitStep.visit).options(*snapshots.VISIT_WITH_STATUS_JOINED))
+)
+_VISIT = (
+    select(Visit)
+    .where(Visit.id == bindparam("visit_id"))
+    .options(*snapshots.VISIT_WITH_STATUS_JOINED)
 )
 
 
@@ -63,11 +68,12 @@ def find_counter(session: Session, counter_id: int) -> Counter | None:
 
 
 def get_visit_step(session: Session, visit_step_id: int) -> VisitStep:
-    """The ticket with its visit, the visit's unit and owner and all its steps (two queries,
+    """The ticket with its visit, the visit's unit and owner and all its steps (one query,
     none if the session has it already)."""
     vs = session.identity_map.get(Session.identity_key(VisitStep, visit_step_id))
     if vs is None:
-        vs = session.execute(_VISIT_STEP, {"visit_step_id": visit_step_id}).scalar_one_or_none()
+        result = session.execute(_VISIT_STEP, {"visit_step_id": visit_step_id})
+        vs = result.unique().scalar_one_or_none()
     if vs is None:
         raise NotFound("unknown_ticket", "Unknown ticket.")
     return vs
@@ -177,8 +183,17 @@ def call_next(
         return None
     called = record(session, vs, State.WAITING, Action.CALL, actor, now, counter_id=counter.id)
     session.commit()
-    events.visit_changed(session, vs.visit_id, called=called)
+    # Held here: the session keeps objects only while something refers to them.
+    visit = _load_visit(session, vs.visit_id)
+    events.visit_changed(session, visit.id, called=called)
     return vs
+
+
+def _load_visit(session: Session, visit_id: int) -> Visit:
+    """The called visit with what its status shows, read after the commit without the write
+    lock, in one query (events.visit_changed then finds it in the session)."""
+    reading(session)
+    return session.execute(_VISIT, {"visit_id": visit_id}).unique().scalar_one()
 
 
 def _refuse_if_cannot_call(session: Session, counter: Counter) -> None:
