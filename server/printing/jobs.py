@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from server import clock
@@ -139,6 +139,6 @@ def problem_jobs(session: Session, *, counter_id: int, limit: int = 10) -> list[
     return list(session.scalars(_PROBLEM_JOBS, {"counter_id": counter_id, "limit": limit}))
 
 
-def problem_rows(session: Session, *, counter_id: int, limit: int = 10):
+def problem_rows(conn: Connection, *, counter_id: int, limit: int = 10):
     """problem_jobs as rows: id, kind, state, attempts, last_error, printer (its name)."""
-    return session.execute(_PROBLEM_ROWS, {"counter_id": counter_id, "limit": limit}).all()
+    return conn.execute(_PROBLEM_ROWS, {"counter_id": counter_id, "limit": limit}).all()

@@ -99,8 +99,17 @@ def _at_counter(
     return counter, vs
 
 
-def _require_serves(counter: Counter, step_id: int) -> None:
-    if step_id not in {s.id for s in counter.steps}:
+# Whether a counter serves a step: asked on every complete, so one row of the link table
+# rather than the counter's Step objects (loaded only for the refusal's wording).
+_SERVES = select(counter_steps.c.step_id).where(
+    counter_steps.c.counter_id == bindparam("counter_id"),
+    counter_steps.c.step_id == bindparam("step_id"),
+)
+
+
+def _require_serves(session: Session, counter: Counter, step_id: int) -> None:
+    params = {"counter_id": counter.id, "step_id": step_id}
+    if session.connection().execute(_SERVES, params).first() is None:
         step_names = "、".join(s.name_zh for s in counter.steps) or "-"
         raise Forbidden(
             "counter_does_not_serve_step",
@@ -293,7 +302,7 @@ def complete(
     supervisor overrides with a reason (logged with what was missing)."""
     now = now or clock.now()
     counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
-    _require_serves(counter, vs.step_id)
+    _require_serves(session, counter, vs.step_id)
     if vs.state not in AT_COUNTER:
         move(session, vs, Action.COMPLETE, actor, now)  # raises the clear refusal
     gaps = requirements.missing(session, vs)

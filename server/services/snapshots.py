@@ -411,10 +411,13 @@ def counter_snapshot(
     change, reused rather than built again. Three queries."""
     day = day or clock.today()
     statuses = statuses or {}
-    steps = session.execute(
+    # Plain rows, so straight on the session's connection (Session.execute's ORM layer costs
+    # as much again as these small queries).
+    conn = session.connection()
+    steps = conn.execute(
         _COUNTER_STEPS, {"counter_id": counter.id, "project_id": counter.project_id, "day": day}
     ).all()
-    here = session.execute(_HERE, {"counter_id": counter.id}).all()
+    here = conn.execute(_HERE, {"counter_id": counter.id}).all()
 
     def status_of(visit_id: int) -> dict[str, Any]:
         if visit_id in statuses:
@@ -463,7 +466,7 @@ def counter_snapshot(
                 "error": job.last_error,
                 "printer": job.printer,
             }
-            for job in print_jobs.problem_rows(session, counter_id=counter.id)
+            for job in print_jobs.problem_rows(conn, counter_id=counter.id)
         ],
     }
 

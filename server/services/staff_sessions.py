@@ -66,7 +66,8 @@ def staff_for_token(session: Session, token: str | None, now: datetime | None = 
     if not token or len(token) > 200:
         return None
     params = {"token_hash": hash_session_token(token), "now": now or clock.now()}
-    return session.execute(_STAFF_FOR_TOKEN, params).first()
+    # A plain row: on the connection, without Session.execute's ORM layer.
+    return session.connection().execute(_STAFF_FOR_TOKEN, params).first()
 
 
 def live_hashes(session: Session, hashes: set[str], now: datetime | None = None) -> set[str]:
