@@ -135,7 +135,8 @@ _PROBLEM_ROWS = _problems(
 
 
 def problem_jobs(session: Session, *, counter_id: int, limit: int = 10) -> list[PrintJob]:
-    """Staff must see these and can print them again."""
+    """This counter's receipts that have not come out: staff must see them and can print
+    them again."""
     return list(session.scalars(_PROBLEM_JOBS, {"counter_id": counter_id, "limit": limit}))
 
 
