@@ -42,7 +42,7 @@ class CancelBody(BaseModel):
 
 
 def _counter(counter_id: int) -> Counter:
-    counter = db_session().get(Counter, counter_id)
+    counter = queue.find_counter(db_session(), counter_id)
     if counter is None or counter.project_id != project_id():
         raise NotFound("unknown_counter", "Unknown counter.")
     return counter

@@ -29,18 +29,21 @@ BUDGETS = {
     # in one SELECT, for the ticket and for the status: 17.
     "POST /api/checkin (kiosk with printer)": 17,
     # +1 (stage 4): which boards show this call (their filters) is read once per call.
-    "POST call-next": 13,
-    "POST recall": 13,
-    "POST start": 12,
+    # The counter's answer reads its steps with their waiting counts and open counters in one
+    # query (was: its steps, the counts, the open counters): -2 on every counter answer.
+    # A press loads its visit (unit, owner, steps) in one joined query, not two: -1.
+    "POST call-next": 10,
+    "POST recall": 10,
+    "POST start": 9,
     # +2 (stage 3): the completion gate reads what the step's panel recorded (documents).
-    "POST complete": 20,
+    "POST complete": 18,
     # +1 (stage 7): the project's own recall and no-show rules are read.
     # +1: the counter's answer reads its steps' waiting counts itself (the queue state for the
     # screens is no longer built on the request).
-    "POST no-show": 17,
-    "POST hold": 12,
+    "POST no-show": 14,
+    "POST hold": 9,
     "GET /api/queue": 4,
-    "GET /api/counters/<id>": 9,
+    "GET /api/counters/<id>": 7,
     "GET /api/status/<token>": 4,
 }
 

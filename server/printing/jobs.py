@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from server import clock
@@ -136,21 +136,43 @@ def receipt_of(job: PrintJob) -> Receipt:
     return Receipt.from_dict(job.payload)
 
 
-def problem_jobs(session: Session, *, counter_id: int, limit: int = 10) -> list[PrintJob]:
+def _problems(*columns):
     """This counter's receipts that have not come out (failed, or retried while the printer is
-    off or out of paper): staff must see them and can print them again."""
-    return list(
-        session.scalars(
-            select(PrintJob)
-            .outerjoin(Printer, Printer.id == PrintJob.printer_id)
-            .where(
-                or_(Printer.counter_id == counter_id, PrintJob.source_counter_id == counter_id),
-                or_(
-                    PrintJob.state.in_(("failed", "unsure")),
-                    and_(PrintJob.state == "queued", PrintJob.attempts > 0),
-                ),
-            )
-            .order_by(PrintJob.id.desc())
-            .limit(limit)
+    off or out of paper), newest first."""
+    counter_id = bindparam("counter_id")
+    return (
+        select(*columns)
+        .outerjoin(Printer, Printer.id == PrintJob.printer_id)
+        .where(
+            or_(Printer.counter_id == counter_id, PrintJob.source_counter_id == counter_id),
+            or_(
+                PrintJob.state.in_(("failed", "unsure")),
+                and_(PrintJob.state == "queued", PrintJob.attempts > 0),
+            ),
         )
+        .order_by(PrintJob.id.desc())
+        .limit(bindparam("limit"))
     )
+
+
+_PROBLEM_JOBS = _problems(PrintJob)
+# What the counter's answer shows of them, as plain rows: it is built after every press.
+_PROBLEM_ROWS = _problems(
+    PrintJob.id,
+    PrintJob.kind,
+    PrintJob.state,
+    PrintJob.attempts,
+    PrintJob.last_error,
+    Printer.name.label("printer"),
+)
+
+
+def problem_jobs(session: Session, *, counter_id: int, limit: int = 10) -> list[PrintJob]:
+    """This counter's receipts that have not come out: staff must see them and can print
+    them again."""
+    return list(session.scalars(_PROBLEM_JOBS, {"counter_id": counter_id, "limit": limit}))
+
+
+def problem_rows(conn: Connection, *, counter_id: int, limit: int = 10):
+    """problem_jobs as rows: id, kind, state, attempts, last_error, printer (its name)."""
+    return conn.execute(_PROBLEM_ROWS, {"counter_id": counter_id, "limit": limit}).all()

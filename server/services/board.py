@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import bindparam, distinct, func, select
 from sqlalchemy.orm import Session
 
 from server import clock
@@ -131,18 +131,21 @@ def board_snapshot(
     }
 
 
+# Read on every call: built once (a statement memoizes its cache key), plain rows.
+_FILTERED_BOARDS = select(Device.id, Device.settings).where(
+    Device.project_id == bindparam("project_id"),
+    Device.kind == "display",
+    Device.revoked.is_(False),
+    Device.settings.is_not(None),
+)
+
+
 def call_rooms(session: Session, project_id: int, call: dict[str, Any]) -> list[str]:
     """The boards that show this call: unfiltered ones, and filtered ones that match it."""
     step_code, area = call["step"]["code"], call["counter"]["area"]
     rooms = [ALL_CALLS]
-    devices = session.execute(
-        select(Device.id, Device.settings).where(
-            Device.project_id == project_id,
-            Device.kind == "display",
-            Device.revoked.is_(False),
-            Device.settings.is_not(None),
-        )
-    ).all()
+    params = {"project_id": project_id}
+    devices = session.connection().execute(_FILTERED_BOARDS, params).all()
     for device_id, settings in devices:
         flt = BoardFilter.from_settings(settings)
         if flt.filtered and flt.matches(step_code, area):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from server import clock
-from server.db import is_postgres, writing
+from server.db import is_postgres, reading, writing
 from server.engine import (
     AT_COUNTER,
     OPEN_STATES,
@@ -48,13 +48,32 @@ def get_counter(session: Session, counter_id: int, *, lock: bool = False) -> Cou
     return counter
 
 
+# Every counter press reads its counter and most read the ticket: statements built once (a
+# statement memoizes its cache key; session.get builds its statement and options anew).
+_COUNTER = select(Counter).where(Counter.id == bindparam("counter_id"))
+_VISIT_STEP = (
+    select(VisitStep)
+    .where(VisitStep.id == bindparam("visit_step_id"))
+    .options(joinedload(VisitStep.visit).options(*snapshots.VISIT_WITH_STATUS_JOINED))
+)
+_VISIT = (
+    select(Visit)
+    .where(Visit.id == bindparam("visit_id"))
+    .options(*snapshots.VISIT_WITH_STATUS_JOINED)
+)
+
+
+def find_counter(session: Session, counter_id: int) -> Counter | None:
+    return session.execute(_COUNTER, {"counter_id": counter_id}).scalar_one_or_none()
+
+
 def get_visit_step(session: Session, visit_step_id: int) -> VisitStep:
-    """The ticket with its visit, the visit's unit and owner and all its steps (two queries)."""
-    vs = session.get(
-        VisitStep,
-        visit_step_id,
-        options=[joinedload(VisitStep.visit).options(*snapshots.VISIT_WITH_STATUS)],
-    )
+    """The ticket with its visit, the visit's unit and owner and all its steps (one query,
+    none if the session has it already)."""
+    vs = session.identity_map.get(Session.identity_key(VisitStep, visit_step_id))
+    if vs is None:
+        result = session.execute(_VISIT_STEP, {"visit_step_id": visit_step_id})
+        vs = result.unique().scalar_one_or_none()
     if vs is None:
         raise NotFound("unknown_ticket", "Unknown ticket.")
     return vs
@@ -80,8 +99,17 @@ def _at_counter(
     return counter, vs
 
 
-def _require_serves(counter: Counter, step_id: int) -> None:
-    if step_id not in {s.id for s in counter.steps}:
+# Whether a counter serves a step: asked on every complete, so one row of the link table
+# rather than the counter's Step objects (loaded only for the refusal's wording).
+_SERVES = select(counter_steps.c.step_id).where(
+    counter_steps.c.counter_id == bindparam("counter_id"),
+    counter_steps.c.step_id == bindparam("step_id"),
+)
+
+
+def _require_serves(session: Session, counter: Counter, step_id: int) -> None:
+    params = {"counter_id": counter.id, "step_id": step_id}
+    if session.connection().execute(_SERVES, params).first() is None:
         step_names = "、".join(s.name_zh for s in counter.steps) or "-"
         raise Forbidden(
             "counter_does_not_serve_step",
@@ -91,41 +119,60 @@ def _require_serves(counter: Counter, step_id: int) -> None:
         )
 
 
+# The claim (see _claim), built once: it runs on every call-next.
+_CLAIM_CANDIDATE = (
+    select(VisitStep.id)
+    .join(Visit, Visit.id == VisitStep.visit_id)
+    .where(
+        VisitStep.state == State.WAITING,
+        VisitStep.step_id.in_(
+            select(counter_steps.c.step_id).where(
+                counter_steps.c.counter_id == bindparam("claim_counter")
+            )
+        ),
+        Visit.day == bindparam("claim_day"),
+        Visit.project_id == bindparam("claim_project"),
+    )
+    .order_by(*QUEUE_ORDER)
+    .limit(1)
+    .with_for_update(skip_locked=True, of=VisitStep)
+    .scalar_subquery()
+)
+_CLAIM = (
+    update(VisitStep)
+    .where(
+        VisitStep.id == _CLAIM_CANDIDATE,
+        VisitStep.state == State.WAITING,
+        ~exists().where(
+            VisitStep.counter_id == bindparam("claim_counter"),
+            VisitStep.state.in_(AT_COUNTER),
+        ),
+    )
+    .values(
+        state=State.CALLED,
+        counter_id=bindparam("claim_counter"),
+        staff_id=bindparam("claim_staff"),
+        called_at=bindparam("claim_at"),
+        recall_count=0,
+    )
+    .returning(VisitStep)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
 def _claim(session: Session, counter: Counter, actor: Actor, now: datetime) -> VisitStep | None:
     """One conditional UPDATE: the first waiting visit of the counter's steps becomes called
     here, unless the counter is already busy with one. The row is chosen by a sub-select with
     FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite holds the write lock): two counters pressing at
     the same moment never get the same visit, and a locked row is skipped, not waited on."""
-    candidate = (
-        select(VisitStep.id)
-        .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(
-            VisitStep.state == State.WAITING,
-            VisitStep.step_id.in_(
-                select(counter_steps.c.step_id).where(counter_steps.c.counter_id == counter.id)
-            ),
-            Visit.day == now.date(),
-            Visit.project_id == counter.project_id,
-        )
-        .order_by(*QUEUE_ORDER)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=VisitStep)
-        .scalar_subquery()
-    )
-    busy = exists().where(VisitStep.counter_id == counter.id, VisitStep.state.in_(AT_COUNTER))
-    return session.scalars(
-        update(VisitStep)
-        .where(VisitStep.id == candidate, VisitStep.state == State.WAITING, ~busy)
-        .values(
-            state=State.CALLED,
-            counter_id=counter.id,
-            staff_id=actor.staff_id,
-            called_at=now,
-            recall_count=0,
-        )
-        .returning(VisitStep)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).one_or_none()
+    params = {
+        "claim_counter": counter.id,
+        "claim_project": counter.project_id,
+        "claim_day": now.date(),
+        "claim_staff": actor.staff_id,
+        "claim_at": now,
+    }
+    return session.scalars(_CLAIM, params).one_or_none()
 
 
 def call_next(
@@ -145,8 +192,17 @@ def call_next(
         return None
     called = record(session, vs, State.WAITING, Action.CALL, actor, now, counter_id=counter.id)
     session.commit()
-    events.visit_changed(session, vs.visit_id, called=called)
+    # Held here: the session keeps objects only while something refers to them.
+    visit = _load_visit(session, vs.visit_id)
+    events.visit_changed(session, visit.id, called=called)
     return vs
+
+
+def _load_visit(session: Session, visit_id: int) -> Visit:
+    """The called visit with what its status shows, read after the commit without the write
+    lock, in one query (events.visit_changed then finds it in the session)."""
+    reading(session)
+    return session.execute(_VISIT, {"visit_id": visit_id}).unique().scalar_one()
 
 
 def _refuse_if_cannot_call(session: Session, counter: Counter) -> None:
@@ -246,7 +302,7 @@ def complete(
     supervisor overrides with a reason (logged with what was missing)."""
     now = now or clock.now()
     counter, vs = _at_counter(session, visit_step_id, counter_id, actor)
-    _require_serves(counter, vs.step_id)
+    _require_serves(session, counter, vs.step_id)
     if vs.state not in AT_COUNTER:
         move(session, vs, Action.COMPLETE, actor, now)  # raises the clear refusal
     gaps = requirements.missing(session, vs)

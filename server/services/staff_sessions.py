@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from server import clock
@@ -46,21 +46,28 @@ def start(
     return token
 
 
+# Run on every staff request: built once (a statement memoizes its cache key), and it reads
+# only what the request's Actor needs, as a plain row (loading a Staff object cost more).
+_STAFF_FOR_TOKEN = (
+    select(Staff.id, Staff.role, Staff.display_name)
+    .join(StaffSession, StaffSession.staff_id == Staff.id)
+    .where(
+        StaffSession.token_hash == bindparam("token_hash"),
+        StaffSession.ended_at.is_(None),
+        StaffSession.expires_at > bindparam("now"),
+        Staff.active.is_(True),
+    )
+)
+
+
 def staff_for_token(session: Session, token: str | None, now: datetime | None = None):
-    """The active staff member behind a live session token, or None."""
+    """The active staff member behind a live session token (a row: id, role, display_name),
+    or None."""
     if not token or len(token) > 200:
         return None
-    now = now or clock.now()
-    return session.scalar(
-        select(Staff)
-        .join(StaffSession, StaffSession.staff_id == Staff.id)
-        .where(
-            StaffSession.token_hash == hash_session_token(token),
-            StaffSession.ended_at.is_(None),
-            StaffSession.expires_at > now,
-            Staff.active.is_(True),
-        )
-    )
+    params = {"token_hash": hash_session_token(token), "now": now or clock.now()}
+    # A plain row: on the connection, without Session.execute's ORM layer.
+    return session.connection().execute(_STAFF_FOR_TOKEN, params).first()
 
 
 def live_hashes(session: Session, hashes: set[str], now: datetime | None = None) -> set[str]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from server.engine import Action, State, apply
@@ -23,7 +24,7 @@ def move(
     *,
     counter_id: int | None = None,
     reason: str | None = None,
-) -> StepTransition:
+) -> StepTransition | Recorded:
     """Refuses (IllegalTransition) before touching anything when the action is not allowed."""
     before = State(vs.state)
     vs.state = apply(before, action)
@@ -69,6 +70,23 @@ def history(
     return transition, audit_row
 
 
+class Recorded(NamedTuple):
+    """A history row written straight to the table: what callers read of a StepTransition."""
+
+    id: int
+    visit_id: int
+    step_id: int
+    action: str
+    at: datetime
+    counter_id: int | None
+
+
+# Inserted as plain values: every counter press writes one or two transitions, and the ORM
+# unit of work for their objects (and their audit rows) was a large part of a press's cost.
+_INSERT_TRANSITION = insert(StepTransition.__table__)
+_INSERT_AUDIT = insert(AuditLog.__table__)
+
+
 def record(
     session: Session,
     vs: VisitStep,
@@ -79,12 +97,21 @@ def record(
     *,
     counter_id: int | None = None,
     reason: str | None = None,
-) -> StepTransition:
+) -> StepTransition | Recorded:
     """History (and audit) of a transition already made to `vs`, e.g. by call-next's claim."""
-    transition, audit_row = history(
-        vs, before, action, actor, now, counter_id=counter_id, reason=reason
+    row, audit_row = history(vs, before, action, actor, now, counter_id=counter_id, reason=reason)
+    if session.new:
+        # Rows added before this one are written at the flush: ours must follow them (ids in
+        # the order things happened), and may refer to one of them (a new visit's step).
+        transition = StepTransition(**row)
+        session.add(transition)
+        session.add(AuditLog(**audit_row))
+        return transition
+    # On the session's connection, in its transaction: Session.execute would first flush the
+    # pending changes to `vs`, one UPDATE now and another at the commit.
+    conn = session.connection()
+    conn.execute(_INSERT_AUDIT, audit_row)
+    result = conn.execute(_INSERT_TRANSITION, row)
+    return Recorded(
+        result.inserted_primary_key[0], vs.visit_id, vs.step_id, action.value, now, counter_id
     )
-    row = StepTransition(**transition)
-    session.add(row)
-    session.add(AuditLog(**audit_row))
-    return row
