@@ -8,6 +8,7 @@ another staff member's HTTP requests are timed.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -190,6 +191,10 @@ def test_a_resync_flood_does_not_slow_staff_down(server):
     time.sleep(0.5)
     latencies: list[float] = []
     peak_threads = 0
+    # The timing client runs in this (pytest) process, whose heap after the whole suite makes
+    # a full collection stop it for 80-400 ms (seen with a gc.callbacks probe): a pause of
+    # the client, not of the server, which failed the bound in a full run only.
+    gc.disable()
     started = time.monotonic()
     try:
         while time.monotonic() - started < FLOOD_SECONDS:
@@ -200,6 +205,7 @@ def test_a_resync_flood_does_not_slow_staff_down(server):
             peak_threads = max(peak_threads, _proc_status(pid)["Threads"])
             time.sleep(0.05)
     finally:
+        gc.enable()
         stop.set()
         counts = {}
         for _ in flooders:
