@@ -45,12 +45,12 @@ def requeue_at_end(session: Session, vs: VisitStep, now: datetime) -> None:
     ) + 1
 
 
-# people_ahead's count, built once and on the tables (no ORM entity in it, so it runs as plain
-# SQL): a statement made per request spends more CPU being built and keyed for the compiled
-# cache than being run. Parameters: project_id, day, step_id and the row's own QUEUE_ORDER
-# values (rank, queue_at, seq).
+# Counts of who waits at a step today, built once and on the tables (no ORM entity in them, so
+# they run as plain SQL): a statement made per request spends more CPU being built and keyed
+# for the compiled cache than being run. Parameters: project_id, day, step_id, and the place
+# compared against (rank, queue_at[, seq]).
 _vs, _visits = VisitStep.__table__.c, Visit.__table__.c
-AHEAD_COUNT = (
+WAITING_AT_STEP = (
     select(func.count())
     .select_from(VisitStep.__table__.join(Visit.__table__, _visits.id == _vs.visit_id))
     .where(
@@ -58,11 +58,14 @@ AHEAD_COUNT = (
         _visits.project_id == bindparam("project_id"),
         _vs.step_id == bindparam("step_id"),
         _vs.state == State.WAITING,
-        tuple_(*(_vs[c.key] for c in QUEUE_ORDER))
-        < tuple_(
-            bindparam("rank", type_=Integer),
-            bindparam("queue_at", type_=DateTime),
-            bindparam("seq", type_=Integer),
-        ),
+    )
+)
+# people_ahead: strictly before this row in QUEUE_ORDER.
+AHEAD_COUNT = WAITING_AT_STEP.where(
+    tuple_(*(_vs[c.key] for c in QUEUE_ORDER))
+    < tuple_(
+        bindparam("rank", type_=Integer),
+        bindparam("queue_at", type_=DateTime),
+        bindparam("seq", type_=Integer),
     )
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import DateTime, Integer, bindparam, func, select, tuple_
+from sqlalchemy import DateTime, Integer, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from server.engine import State, estimated_wait_minutes, typical_service_minutes
@@ -16,7 +16,7 @@ from server.printing import jobs
 from server.printing.receipt import Receipt
 from server.printing.receipts import TicketData, ticket_receipt
 
-from . import service_times, snapshots
+from . import queue_rules, service_times, snapshots
 
 
 def printer_for(
@@ -29,20 +29,12 @@ def printer_for(
     return jobs.printer_for(session, device_id=device_id, counter_id=counter_id)
 
 
-# Built once and on the tables (every check-in asks it; plain SQL, no ORM entity). Everyone
-# already waiting with the same (priority, queue time) checked in earlier, hence <=.
-_vs, _visits = VisitStep.__table__.c, Visit.__table__.c
-_AHEAD_ON_JOINING = (
-    select(func.count())
-    .select_from(VisitStep.__table__.join(Visit.__table__, _visits.id == _vs.visit_id))
-    .where(
-        _visits.project_id == bindparam("project_id"),
-        _visits.day == bindparam("day"),
-        _vs.step_id == bindparam("step_id"),
-        _vs.state == State.WAITING,
-        tuple_(_vs.priority_rank, _vs.queue_at)
-        <= tuple_(bindparam("rank", type_=Integer), bindparam("queue_at", type_=DateTime)),
-    )
+# Every check-in asks it. Everyone already waiting with the same (priority, queue time) checked
+# in earlier, hence <=.
+_vs = VisitStep.__table__.c
+_AHEAD_ON_JOINING = queue_rules.WAITING_AT_STEP.where(
+    tuple_(_vs.priority_rank, _vs.queue_at)
+    <= tuple_(bindparam("rank", type_=Integer), bindparam("queue_at", type_=DateTime))
 )
 # With the step's open counters, in one statement (their parameters are the same).
 _AHEAD_AND_OPEN = select(
