@@ -23,7 +23,6 @@ from server.services import devices
 from server.services.devices import (  # noqa: F401  (kept importable from here)
     DEVICE_KINDS,
     create_device,
-    device_for_token,
     hash_token,
     new_pairing_code,
 )

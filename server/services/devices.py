@@ -1,6 +1,6 @@
 """Kiosks and displays: registering them, pairing codes, and the tokens they get by pairing.
 
-Only a token's hash is stored. server.auth asks `device_for_token` on every device request.
+Only a token's hash is stored. server.auth asks `device_identity` on every device request.
 """
 
 from __future__ import annotations
@@ -92,14 +92,6 @@ _d = Device.__table__.c
 _BY_TOKEN = select(_d.id, _d.kind, _d.name, _d.token_hash).where(
     _d.token_hash == bindparam("token_hash"), _d.revoked.is_(False)
 )
-
-
-def device_for_token(session: Session, token: str | None) -> Device | None:
-    if not token:
-        return None
-    return session.scalar(
-        select(Device).where(Device.token_hash == hash_token(token), Device.revoked.is_(False))
-    )
 
 
 def device_identity(session: Session, token: str | None):
