@@ -85,12 +85,22 @@ def ticket_arrivals(printer: TimedPrinter, issued: dict[str, float]) -> dict[str
 
 
 class Server:
-    def __init__(self, url: str, instance: str, port: int, threads: int):
+    def __init__(
+        self,
+        url: str,
+        instance: str,
+        port: int,
+        threads: int,
+        workers: int = 1,
+        message_queue: str | None = None,
+    ):
         env = {
             **os.environ,
             "HANDOVER_DATABASE_URL": url,
             "HANDOVER_INSTANCE_PATH": instance,
             "HANDOVER_THREADS": str(threads),
+            "HANDOVER_WORKERS": str(workers),
+            **({"HANDOVER_SOCKETIO_MESSAGE_QUEUE": message_queue} if message_queue else {}),
             "HANDOVER_LOG_LEVEL": "WARNING",
             # The 100 boards share one display token here (one client to the rate limiter);
             # on a real floor each board is a device of its own, 12 connects a minute each.
@@ -467,11 +477,19 @@ def run_shape(shape: str, args) -> dict[str, Any]:
         venue = build_venue(
             url, tmp, printer_port=printer.port, kiosks=args.clients, counters_per_step=per_step
         )
-        server = Server(url, tmp, args.port or free_port(), threads=args.threads)
+        server = Server(
+            url,
+            tmp,
+            args.port or free_port(),
+            threads=args.threads,
+            workers=args.workers,
+            message_queue=args.message_queue,
+        )
         sockets = SocketClients(server.base)
         result = {
             "shape": shape,
             "db": "sqlite" if schema is None else "postgresql",
+            "workers": args.workers,
             "machine_before": machine(),
         }
         body = asyncio.run(
@@ -506,6 +524,12 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=800, help="server threads (one per websocket)")
     p.add_argument("--drain", type=float, default=60.0, help="seconds to wait for tickets")
     p.add_argument("--port", type=int, default=None)
+    p.add_argument("--workers", type=int, default=1, help="server processes (HANDOVER_WORKERS)")
+    p.add_argument(
+        "--message-queue",
+        default=None,
+        help="redis://... between the server processes (needed with --workers > 1)",
+    )
     args = p.parse_args()
     shapes = ("saturated", "peak") if args.shape == "both" else (args.shape,)
     results = []

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from server import clock, error_pages, i18n, input_guard, ratelimit, realtime, sockets
 from server import csrf as csrf_rules
-from server.config import default_instance_path, load_config
+from server.config import default_instance_path, load_config, several_workers
 from server.db import Database, reading, writing
 from server.engine import DomainError
 from server.web import error_response
@@ -102,10 +102,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return send_from_directory(app.static_folder, "favicon.svg", mimetype="image/svg+xml")
 
     realtime.init_app(app)
+    # Several processes share one listening socket, so the requests of one Socket.IO session
+    # would land on any of them: the long-polling transport (a request per message) cannot
+    # work there, a websocket (one connection, one process) can. The pages are told to open
+    # one directly (base.html).
+    websocket_only = several_workers(app.config)
+    app.jinja_env.globals["socket_websocket_only"] = websocket_only
     realtime.socketio.init_app(
         app,
         async_mode="threading",
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        transports=["websocket"] if websocket_only else ["polling", "websocket"],
         cors_allowed_origins=socket_origin_check(app),
         # Events run on the socket's own thread, one after another: a flood cannot turn into
         # thousands of threads each holding a DB connection (issue 7, finding 1).

@@ -214,6 +214,7 @@ def run(host: str | None, port: int | None) -> None:
 
 def serve(app, host: str, port: int) -> None:
     threads = int(app.config.get("THREADS", 200))
+    workers = serving_processes(app.config)
     if sys.platform.startswith("linux"):
         from server.wsgi_server import run_gunicorn
 
@@ -224,6 +225,7 @@ def serve(app, host: str, port: int) -> None:
             threads,
             after_fork=_start_serving_process,
             before_exit=_stop_serving_process,
+            workers=workers,
         )
     else:  # gunicorn does not run on Windows
         from server.realtime import socketio
@@ -232,10 +234,33 @@ def serve(app, host: str, port: int) -> None:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
 
 
+def serving_processes(config) -> int:
+    """WORKERS, checked: several need a Redis message queue (a change made in one process
+    must reach the screens connected to the others) and gunicorn (Linux)."""
+    workers = int(config.get("WORKERS", 1))
+    if workers < 1:
+        raise click.ClickException("WORKERS 至少为 1 / WORKERS must be at least 1")
+    if workers == 1:
+        return 1
+    queue = str(config.get("SOCKETIO_MESSAGE_QUEUE") or "")
+    if not queue.startswith(("redis://", "rediss://")):
+        raise click.ClickException(
+            "多个服务进程需要 Redis 消息队列：请设置 HANDOVER_SOCKETIO_MESSAGE_QUEUE=redis://… "
+            "/ several WORKERS need HANDOVER_SOCKETIO_MESSAGE_QUEUE=redis://…"
+        )
+    if not sys.platform.startswith("linux"):
+        raise click.ClickException(
+            "多个服务进程仅支持 Linux / several WORKERS run on Linux only (gunicorn)"
+        )
+    return workers
+
+
 def _start_serving_process(app) -> None:
+    from server import realtime
     from server.printing import worker as print_worker
 
     app.extensions["handover_db"].engine.dispose(close=False)  # no connection crosses a fork
+    realtime.after_fork()
     # Only a serving process sends print jobs; CLI commands that build an app do not.
     print_worker.init_app(app)
     _quiet_gc()

@@ -22,6 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "THREADS": 200,
+    # Serving processes. More than one needs SOCKETIO_MESSAGE_QUEUE (redis://...): a change
+    # made in one process must reach the screens connected to the others.
+    "WORKERS": 1,
     "SOCKETIO_MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0 for several processes
     "PUBLIC_URL": None,  # base of the status-page QR; default: the request's host
     "PRINT_WORKER": True,  # send print jobs from the server
@@ -75,9 +78,27 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         config.update(overrides)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'handover.db'}"
+    _share_limits_between_workers(config)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = instance_secret_key(instance_path)
     return config
+
+
+def several_workers(config: dict[str, Any]) -> bool:
+    return int(config.get("WORKERS") or 1) > 1
+
+
+def _share_limits_between_workers(config: dict[str, Any]) -> None:
+    """Counted in each process, a client spread over N processes would get N times its
+    limit (login guesses included): with several workers the counts go to the Redis server
+    they already share, unless another storage was chosen."""
+    queue = str(config.get("SOCKETIO_MESSAGE_QUEUE") or "")
+    if (
+        several_workers(config)
+        and config.get("RATELIMIT_STORAGE_URI") == DEFAULTS["RATELIMIT_STORAGE_URI"]
+        and queue.startswith(("redis://", "rediss://"))
+    ):
+        config["RATELIMIT_STORAGE_URI"] = queue
 
 
 def instance_secret_key(instance_path: Path) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Hashable, Iterable
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -69,6 +71,10 @@ Emitter = Callable[[Outgoing], None]
 _Key = tuple[str, Hashable]
 
 
+def _alone(_key: Hashable) -> AbstractContextManager:
+    return nullcontext()  # one serving process: its coalescer's one thread keeps the order
+
+
 class Coalescer:
     """Sends a latest-wins event at most once per `interval` per (event, what it stands for).
     The first change after a quiet spell goes at once (no delay on a calm floor); changes
@@ -85,6 +91,7 @@ class Coalescer:
     def __init__(self, send: Callable[[str, dict[str, Any], str], None], interval: float):
         self._send = send
         self._interval = interval
+        self._in_turn: Callable[[Hashable], AbstractContextManager] = _alone
         self._cond = threading.Condition()
         self._last: dict[_Key, float] = {}
         self._pending: dict[_Key, Outgoing] = {}
@@ -105,6 +112,13 @@ class Coalescer:
                 self._cond.notify()
                 return
         self._deliver(msg)
+
+    def take_turns(self, in_turn: Callable[[Hashable], AbstractContextManager]) -> None:
+        """With several processes each coalesces its own changes: `in_turn(key)` is held while
+        one of them builds and sends a payload, so that the payloads reach the screens in the
+        order they were built (a process that built first but sent last would leave the boards
+        on the older state)."""
+        self._in_turn = in_turn
 
     def reset(self) -> None:
         """Forget what was sent and drop what waits: a new app (each test builds one) starts
@@ -127,9 +141,10 @@ class Coalescer:
 
     def _deliver(self, msg: Outgoing) -> None:
         try:
-            payload = msg.resolved().payload
-            for room in msg.rooms:
-                self._send(msg.event, payload, room)
+            with self._in_turn((msg.event, msg.key)) if msg.build else nullcontext():
+                payload = msg.resolved().payload
+                for room in msg.rooms:
+                    self._send(msg.event, payload, room)
         except Exception:  # one broken send must not stop the later ones
             logging.getLogger(__name__).exception("emit failed: %s", msg.event)
 
@@ -154,6 +169,47 @@ _coalescer = Coalescer(_socketio_send, COALESCE_SECONDS)
 def init_app(app) -> None:
     """The Socket.IO server for this app (one per process in production)."""
     _coalescer.reset()
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    several = int(app.config.get("WORKERS") or 1) > 1 and queue
+    _coalescer.take_turns(_RedisTurns(queue) if several else _alone)
+
+
+def after_fork() -> None:
+    """In each serving process: the message queue tells its processes apart by an id drawn
+    when the app was built, before gunicorn forked them, so every process had the same one and
+    dropped the others' messages as its own (half the boards missed every call)."""
+    manager = socketio.server.manager if socketio.server is not None else None
+    if manager is not None and hasattr(manager, "host_id"):
+        manager.host_id = uuid.uuid4().hex
+
+
+class _RedisTurns:
+    """A Redis lock per latest-wins key, shared by the serving processes. Held for one build
+    and send (a few ms); its timeout frees it if a process dies holding it."""
+
+    def __init__(self, url: str):
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+
+    @contextmanager
+    def __call__(self, key: Hashable):
+        lock = self._redis.lock(
+            f"handover:latest:{key!r}", timeout=10, sleep=0.002, blocking_timeout=5
+        )
+        held = False
+        try:
+            held = lock.acquire()
+        except Exception:  # Redis away: the sends fail too, and say so
+            logging.getLogger(__name__).exception("latest-wins lock")
+        try:
+            yield
+        finally:
+            if held:
+                try:
+                    lock.release()
+                except Exception:  # expired meanwhile: another process may go already
+                    logging.getLogger(__name__).warning("latest-wins lock expired: %r", key)
 
 
 def _socketio_emitter(msg: Outgoing) -> None:

@@ -1,5 +1,6 @@
-"""gunicorn, embedded: one worker (Socket.IO state lives in the process), many threads (each
-websocket holds one). Several processes need PostgreSQL + Redis (SOCKETIO_MESSAGE_QUEUE)."""
+"""gunicorn, embedded: WORKERS processes (1 by default), each with many threads (each websocket
+holds one). Several processes share the listening socket and reach each other's screens through
+SOCKETIO_MESSAGE_QUEUE (Redis); see cli.serve."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class _Embedded(BaseApplication):
 
 
 def run_gunicorn(
-    app, host: str, port: int, threads: int, after_fork=None, before_exit=None
+    app, host: str, port: int, threads: int, after_fork=None, before_exit=None, workers: int = 1
 ) -> None:
     """`after_fork(app)` runs in the worker process: connections and threads made before the
     fork must not be shared with it. `before_exit(app)` runs there when it stops."""
@@ -29,7 +30,7 @@ def run_gunicorn(
         app,
         {
             "bind": f"{host}:{port}",
-            "workers": 1,
+            "workers": workers,
             "worker_class": "gthread",
             "threads": threads,
             "timeout": 120,

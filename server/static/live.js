@@ -34,7 +34,9 @@
   }
 
   function connect(opts) {
-    const socket = io({auth: opts.auth});
+    // With several server processes only a websocket stays with one of them (base.html).
+    const only = document.querySelector('meta[name="socket-transports"]');
+    const socket = io(only ? {auth: opts.auth, transports: [only.content]} : {auth: opts.auth});
     let everConnected = false;
     // Only complain about a first connection that takes long, not a quick one.
     const slow = setTimeout(() => { if (!socket.connected) show(t("conn_lost")); }, 3000);
