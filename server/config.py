@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "PRINT_PROCESS": True,  # ... from a process beside it (POSIX), not a thread inside it
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_HOURS": 14,  # a staff login lasts one working day (server-side, see auth.py)
+    # ... from the login, server-side: re-signing and re-sending the cookie with every answer
+    # (Flask's default) moved only the cookie's own expiry, at a cost on every request.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "CORS_ORIGINS": [],  # other origins whose pages may open a Socket.IO connection
     "LOGIN_LOCK_AFTER": 5,  # wrong passwords in a row before the account is locked...
     "LOGIN_LOCK_MINUTES": 5,  # ...for this long

@@ -43,7 +43,9 @@ LIMIT_DEFAULTS = {
     "RATELIMIT_SOCKET_ABUSE": "20 per second;200 per minute",
     "RATELIMIT_STORAGE_URI": "paced-memory://",
     "RATELIMIT_STRATEGY": "moving-window",
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # X-RateLimit-* on every answer cost a pass over the client's moving window each time and
+    # no screen reads them; a refused request still says when to come back (Retry-After).
+    "RATELIMIT_HEADERS_ENABLED": False,
 }
 
 
@@ -133,8 +135,11 @@ def init_app(app) -> Limiter:
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc: RateLimitExceeded):
-        # Flask-Limiter adds Retry-After and X-RateLimit-* headers to this answer.
-        return jsonify(error_body(too_many())), 429
+        response = jsonify(error_body(too_many()))
+        breached = limiter.current_limit
+        wait = breached.reset_at - time.time() if breached is not None else 1
+        response.headers["Retry-After"] = str(max(1, int(wait)))
+        return response, 429
 
     return limiter
 

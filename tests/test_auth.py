@@ -112,6 +112,19 @@ def test_login_brings_you_back_to_the_page_you_wanted(app, venue):
     assert client.get(f"/counter/{venue.counters['W01']}").status_code == 200
 
 
+def test_the_login_cookie_is_set_once_and_lasts_the_working_day(app, venue):
+    """The cookie is written at the login with the server-side session's end (SESSION_HOURS),
+    not re-signed on every answer; requests after it stay logged in."""
+    client = app.test_client()
+    r = client.post("/api/login", json={"username": "staff", "password": PASSWORD})
+    cookie = r.headers["Set-Cookie"]
+    assert "Expires=" in cookie and "HttpOnly" in cookie
+    for _ in range(3):
+        r = client.get("/api/queue")
+        assert r.status_code == 200
+        assert "Set-Cookie" not in r.headers
+
+
 def test_logout_ends_the_session(app, venue, staff_client):
     assert staff_client.get("/api/queue").status_code == 200
     assert staff_client.post("/api/logout").status_code == 200
