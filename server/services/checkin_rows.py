@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import column as column_clause
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from server.models import AuditLog, PrintJob, StepTransition, Visit, VisitStep
@@ -29,6 +31,41 @@ INSERT_VISIT = _VISITS.insert().returning(_VISITS.c.id)
 # One statement for all the steps; (id, step_id) comes back in any order (step ids are unique
 # per visit), so no ordering guarantee of RETURNING is needed.
 INSERT_STEPS = _VISIT_STEPS.insert().returning(_VISIT_STEPS.c.id, _VISIT_STEPS.c.step_id)
+
+
+def _insert_unnest(table: Table, per_row: tuple[str, ...], returning) -> Any:
+    """PostgreSQL: the rows `table.insert()` writes given a list, from one array per column in
+    `per_row` and one value for each other column (the same in every row). A multi-row VALUES
+    has a parameter per row and column, so its text changes with the row count, and past 50
+    parameters psycopg converts it anew on every execution; this text is fixed. The arrays are
+    few because dumping them is most of the client's cost. Rows go in list order (WITH
+    ORDINALITY), as the VALUES rows did, so they get the same ids."""
+    columns = [c for c in table.columns if not c.primary_key]
+    arrays = (
+        func.unnest(*[bindparam(k, type_=postgresql.ARRAY(table.c[k].type)) for k in per_row])
+        .table_valued(
+            *[column_clause(k, table.c[k].type) for k in per_row], with_ordinality="ordinal"
+        )
+        .render_derived(name="new_rows")
+    )
+    values = [
+        arrays.c[c.key] if c.key in per_row else bindparam(c.key, type_=c.type) for c in columns
+    ]
+    return (
+        table.insert()
+        .from_select([c.key for c in columns], select(*values).order_by(arrays.c.ordinal))
+        .returning(*returning)
+    )
+
+
+# What differs between one visit's steps at check-in; the other columns are the visit's.
+_STEP_PER_ROW = ("step_id", "sort", "state", "queue_at")
+_STEP_SHARED = tuple(
+    c.key for c in _VISIT_STEPS.columns if not c.primary_key and c.key not in _STEP_PER_ROW
+)
+INSERT_STEPS_PG = _insert_unnest(
+    _VISIT_STEPS, _STEP_PER_ROW, (_VISIT_STEPS.c.id, _VISIT_STEPS.c.step_id)
+)
 INSERT_TRANSITION = StepTransition.__table__.insert()
 INSERT_AUDIT = AuditLog.__table__.insert()
 INSERT_PRINT_JOB = PrintJob.__table__.insert()
@@ -75,7 +112,15 @@ def insert_visit(session: Session, row: dict[str, Any]) -> int:
 
 def insert_steps(session: Session, rows: list[dict[str, Any]]) -> dict[int, int]:
     """step id -> new visit-step id."""
-    return {step_id: vs_id for vs_id, step_id in run(session, INSERT_STEPS, rows)}
+    if session.get_bind().dialect.name == "postgresql":
+        first = rows[0]
+        params = {k: first[k] for k in _STEP_SHARED}
+        assert all(r[k] == first[k] for r in rows for k in _STEP_SHARED), rows
+        params.update((k, [r[k] for r in rows]) for k in _STEP_PER_ROW)
+        result = run(session, INSERT_STEPS_PG, params)
+    else:
+        result = run(session, INSERT_STEPS, rows)
+    return {step_id: vs_id for vs_id, step_id in result}
 
 
 def attach(session: Session, visit: Visit) -> None:
