@@ -10,12 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -23,6 +18,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
+
+from tests.live_server import handover_cmd, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -39,32 +36,6 @@ class LiveServer:
     db_url: str
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _handover_cmd() -> list[str]:
-    exe = Path(sys.executable).parent / "handover"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "server.cli"]
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server did not answer within {timeout}s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     if CHROMIUM is None:
@@ -73,31 +44,12 @@ def live_server(tmp_path_factory):
     # Only our own settings: a HANDOVER_DATABASE_URL from the environment must not leak in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOVER_")}
     env.update(HANDOVER_INSTANCE_PATH=str(instance), HANDOVER_PRINT_WORKER="0")
-    cmd = _handover_cmd()
+    cmd = handover_cmd()
     subprocess.run([*cmd, "demo", "--no-run"], env=env, check=True, capture_output=True, timeout=90)
-    port = _free_port()
-    log = instance / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*cmd, "run", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/login", proc, log)
+    with running_server(env, instance / "server.log") as server:
         yield LiveServer(
-            base=base, instance=instance, db_url=f"sqlite:///{instance / 'handover.db'}"
+            base=server.base, instance=instance, db_url=f"sqlite:///{instance / 'handover.db'}"
         )
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 def _unit_due_today(db_url: str) -> str:

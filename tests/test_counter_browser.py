@@ -17,13 +17,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from tests.test_browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    _free_port,
-    _handover_cmd,
-    _wait_until_up,
-)
+from tests.live_server import handover_cmd, running_server
+from tests.test_browser import ARTIFACTS, CHROMIUM
 from tests.test_inspect_browser import _sign as sign_on_tablet
 
 pytestmark = pytest.mark.browser
@@ -42,7 +37,7 @@ def venue_server(tmp_path_factory):
     printer = FakePrinter(port=0).start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOVER_")}
     env.update(HANDOVER_INSTANCE_PATH=str(instance), HANDOVER_PRINT_WORKER_INTERVAL="0.3")
-    cmd = _handover_cmd()
+    cmd = handover_cmd()
     subprocess.run(
         [*cmd, "demo", "--no-run", "--printer-port", str(printer.port)],
         env=env,
@@ -50,27 +45,10 @@ def venue_server(tmp_path_factory):
         capture_output=True,
         timeout=120,
     )
-    port = _free_port()
-    log = instance / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*cmd, "run", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(f"{base}/login", proc, log)
-        yield base, f"sqlite:///{instance / 'handover.db'}", printer
+        with running_server(env, instance / "server.log") as server:
+            yield server.base, f"sqlite:///{instance / 'handover.db'}", printer
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
         printer.stop()
 
 

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from tests.test_browser import _free_port, _handover_cmd, _wait_until_up
+from tests.live_server import free_port, handover_cmd, wait_until_up
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,7 @@ VOICE_BASE = "/display/static/voice/"
 class BoardServer:
     instance: Path
     env: dict
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
 
     @property
@@ -52,13 +52,13 @@ class BoardServer:
         log = self.instance / "server.log"
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [*_handover_cmd(), "run", "--host", "127.0.0.1", "--port", str(self.port)],
+                [*handover_cmd(), "run", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        _wait_until_up(f"{self.base}/login", self.proc, log)
+        wait_until_up(f"{self.base}/login", self.proc, log)
 
     def stop(self) -> None:
         """Ends the server's process group (gunicorn's master and its worker, which an open
@@ -82,7 +82,7 @@ def server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOVER_")}
     env.update(HANDOVER_INSTANCE_PATH=str(instance), HANDOVER_PRINT_WORKER="0")
     subprocess.run(
-        [*_handover_cmd(), "demo", "--no-run"], env=env, check=True, capture_output=True, timeout=90
+        [*handover_cmd(), "demo", "--no-run"], env=env, check=True, capture_output=True, timeout=90
     )
     srv = BoardServer(instance=instance, env=env)
     srv.start()

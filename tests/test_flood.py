@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import re
 import statistics
-import subprocess
 import time
 from datetime import datetime
 from datetime import time as dtime
@@ -26,7 +25,7 @@ import socketio as sio
 from server import clock
 from server.db import Database
 from tests.conftest import PASSWORD, build_venue
-from tests.test_browser import _free_port, _handover_cmd, _wait_until_up
+from tests.live_server import running_server
 
 FLOOD_SECONDS = 10.0
 # The bound. Measured on the 2-core machine with the two flooder processes taking
@@ -61,27 +60,8 @@ def server(tmp_path_factory):
         HANDOVER_THREADS=str(THREADS),
         HANDOVER_LOG_LEVEL="WARNING",
     )
-    port = _free_port()
-    log = instance / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*_handover_cmd(), "run", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/login", proc, log)
-        yield base, _worker_pid(proc.pid), log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    with running_server(env, instance / "server.log") as server:
+        yield server.base, _worker_pid(server.proc.pid), server.log
 
 
 def _worker_pid(master: int) -> int:

@@ -6,7 +6,6 @@ or is left showing an older queue than the one built last."""
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from datetime import datetime
 from datetime import time as dtime
@@ -24,7 +23,8 @@ from server.config import load_config
 from server.db import Database
 from server.models import Step
 from tests.conftest import PASSWORD, build_venue
-from tests.test_browser import CHROMIUM, _free_port, _handover_cmd, _wait_until_up
+from tests.live_server import running_server
+from tests.test_browser import CHROMIUM
 from tests.test_flood import _staff_session
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -114,27 +114,8 @@ def two_workers(tmp_path_factory):
         # Every socket and request of this test comes from 127.0.0.1.
         HANDOVER_RATELIMIT_SOCKET_CONNECT="600 per minute",
     )
-    port = _free_port()
-    log = instance / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*_handover_cmd(), "run", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/login", proc, log)
-        yield base, port, proc.pid, venue, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    with running_server(env, instance / "server.log") as server:
+        yield server.base, server.port, server.proc.pid, venue, server.log
 
 
 def _workers(master: int) -> list[int]:
