@@ -44,6 +44,15 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
     raise RuntimeError(f"server did not answer within {timeout}s:\n{log.read_text()[-3000:]}")
 
 
+def server_env(instance: Path, **settings: str) -> dict[str, str]:
+    """This process's environment without its HANDOVER_* settings (a database URL from the
+    shell must not leak in), then the instance folder and `settings` (HANDOVER_ prefixed)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOVER_")}
+    env["HANDOVER_INSTANCE_PATH"] = str(instance)
+    env.update({f"HANDOVER_{key}": value for key, value in settings.items()})
+    return env
+
+
 @dataclass(frozen=True)
 class Running:
     base: str

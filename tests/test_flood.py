@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import re
 import statistics
 import time
@@ -25,7 +24,7 @@ import socketio as sio
 from server import clock
 from server.db import Database
 from tests.conftest import PASSWORD, build_venue
-from tests.live_server import running_server
+from tests.live_server import running_server, server_env
 
 FLOOD_SECONDS = 10.0
 # The bound. Measured on the 2-core machine with the two flooder processes taking
@@ -52,13 +51,12 @@ def server(tmp_path_factory):
     with db.session() as s:
         build_venue(s, units=6, day=datetime.combine(clock.today(), dtime(9, 0)))
     db.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOVER_")}
-    env.update(
-        HANDOVER_INSTANCE_PATH=str(instance),
-        HANDOVER_DATABASE_URL=db_url,
-        HANDOVER_PRINT_WORKER="0",
-        HANDOVER_THREADS=str(THREADS),
-        HANDOVER_LOG_LEVEL="WARNING",
+    env = server_env(
+        instance,
+        DATABASE_URL=db_url,
+        PRINT_WORKER="0",
+        THREADS=str(THREADS),
+        LOG_LEVEL="WARNING",
     )
     with running_server(env, instance / "server.log") as server:
         yield server.base, _worker_pid(server.proc.pid), server.log

@@ -23,7 +23,7 @@ from server.config import load_config
 from server.db import Database
 from server.models import Step
 from tests.conftest import PASSWORD, build_venue
-from tests.live_server import running_server
+from tests.live_server import running_server, server_env
 from tests.test_browser import CHROMIUM
 from tests.test_flood import _staff_session
 
@@ -102,17 +102,16 @@ def two_workers(tmp_path_factory):
         s.execute(update(Step).values(kind="generic"))
         s.commit()
     db.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOVER_")}
-    env.update(
-        HANDOVER_INSTANCE_PATH=str(instance),
-        HANDOVER_DATABASE_URL=db_url,
-        HANDOVER_PRINT_WORKER="0",
-        HANDOVER_THREADS="50",
-        HANDOVER_WORKERS="2",
-        HANDOVER_SOCKETIO_MESSAGE_QUEUE=REDIS_URL,
-        HANDOVER_LOG_LEVEL="WARNING",
+    env = server_env(
+        instance,
+        DATABASE_URL=db_url,
+        PRINT_WORKER="0",
+        THREADS="50",
+        WORKERS="2",
+        SOCKETIO_MESSAGE_QUEUE=REDIS_URL,
+        LOG_LEVEL="WARNING",
         # Every socket and request of this test comes from 127.0.0.1.
-        HANDOVER_RATELIMIT_SOCKET_CONNECT="600 per minute",
+        RATELIMIT_SOCKET_CONNECT="600 per minute",
     )
     with running_server(env, instance / "server.log") as server:
         yield server.base, server.port, server.proc.pid, venue, server.log
