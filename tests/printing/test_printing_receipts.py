@@ -144,3 +144,23 @@ def test_profile_data_not_shared(ticket_data):
 def test_no_cut_without_cutter(ticket_data):
     data = render_escpos(ticket_receipt(ticket_data), RenderTarget(58, "native", profile="ZJ-5870"))
     assert CUT not in data
+
+
+@pytest.mark.parametrize("size", [(576, 2100), (384, 960), (13, 5)])
+def test_gs_v0_bytes_match_python_escpos_image(size):
+    # render_escpos writes GS v 0 itself; it must send what python-escpos's image() would.
+    import random
+
+    from PIL import Image, ImageChops
+
+    from server.printing._escpos import printer
+    from server.printing.render_escpos import _send_ink
+
+    rnd = random.Random(size[1])
+    page = Image.frombytes("L", size, bytes(rnd.choice((0, 255)) for _ in range(size[0] * size[1])))
+    page = page.convert("1")
+    theirs = printer.Dummy()
+    theirs.image(page)
+    ours = printer.Dummy()
+    _send_ink(ours, ImageChops.invert(page))
+    assert ours.output == theirs.output
