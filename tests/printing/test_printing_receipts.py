@@ -164,3 +164,22 @@ def test_gs_v0_bytes_match_python_escpos_image(size):
     ours = printer.Dummy()
     _send_ink(ours, ImageChops.invert(page))
     assert ours.output == theirs.output
+
+
+def test_native_wrap_is_the_generic_wrap_by_columns():
+    # _wrap_cols and cols_of are fast paths of _wrap(text, <1 column per ASCII character, 2 per
+    # other>, cols); both must give exactly the lines the plain definition gives.
+    import random
+
+    from server.printing.layout import _wrap, _wrap_cols, cols_of
+
+    def plain_cols(text: str) -> int:
+        return sum(1 if ord(ch) < 0x80 else 2 for ch in text)
+
+    pieces = [*"ab cd  ,;→、，；\n¥é\x7f\x80", "排", "队", "号", "\U0001f600", "   ", "x" * 12]
+    rnd = random.Random(6)
+    for _ in range(800):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 80)))
+        assert cols_of(text) == plain_cols(text)
+        for cols in (1, 2, 5, 16, 32, 48):
+            assert _wrap_cols(text, cols) == _wrap(text, plain_cols, cols), (text, cols)
