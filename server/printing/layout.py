@@ -40,12 +40,12 @@ def normalise(text: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def _qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
-    """The QR matrix, made once per text: sizing and drawing a receipt's code both need it,
-    and making it is most of a ticket's rendering time. The mask is fixed: trying all eight for
-    the "best" one was 90% of that time, and any mask is valid and scans (the penalty score only
-    avoids patterns that look like the finder marks, which a short URL at this size does not
-    produce enough of to matter)."""
+def _qr_matrix(data: str) -> tuple[int, bytes]:
+    """The QR matrix (side, one byte per module: 1 dark, 0 light, row after row), made once
+    per text: sizing and drawing a receipt's code both need it. The mask is fixed: trying all
+    eight for the "best" one was 90% of making it, and any mask is valid and scans (the
+    penalty score only avoids patterns that look like the finder marks, which a short URL at
+    this size does not produce enough of to matter)."""
     code = qrcode.QRCode(
         version=None,
         border=0,
@@ -54,20 +54,38 @@ def _qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
     )
     code.add_data(data)
     code.make(fit=True)
-    return tuple(tuple(bool(m) for m in row) for row in code.get_matrix())
+    matrix = code.get_matrix()
+    return len(matrix), bytes(1 if m else 0 for row in matrix for m in row)
+
+
+_DARK_TO_L = bytes([255, 0]) + bytes(254)  # module byte -> grey level (dark = 0)
 
 
 def qr_image(data: str, box: int) -> Image.Image:
     """QR modules only (no quiet zone: the caller leaves white paper around it)."""
-    modules = _qr_modules(data)
-    n = len(modules)
-    small = Image.frombytes("L", (n, n), bytes(0 if m else 255 for row in modules for m in row))
+    n, modules = _qr_matrix(data)
+    small = Image.frombytes("L", (n, n), modules.translate(_DARK_TO_L))
     return small.resize((n * box, n * box), Image.NEAREST)
+
+
+def qr_print_rows(data: str, box: int, width: int) -> bytes:
+    """qr_image() centred on a page `width` dots wide, as GS v 0 rows (1 = burn, each row
+    padded to whole bytes), built from the modules without drawing and thresholding a page."""
+    n, modules = _qr_matrix(data)
+    row_bytes = (width + 7) // 8
+    left = (width - n * box) // 2
+    tail = 8 * row_bytes - left - n * box
+    runs = (b"0" * box, b"1" * box)
+    rows = []
+    for start in range(0, n * n, n):
+        bits = int(b"".join(map(runs.__getitem__, modules[start : start + n])), 2)
+        rows.append((bits << tail).to_bytes(row_bytes, "big") * box)
+    return b"".join(rows)
 
 
 def qr_box_for(block: QR, avail: int) -> int:
     """The largest module size <= block.size that fits the paper with a 4-module quiet zone."""
-    modules = len(_qr_modules(block.data)) + 8
+    modules = _qr_matrix(block.data)[0] + 8
     return max(1, min(block.size, avail // modules))
 
 

@@ -30,7 +30,7 @@ from .layout import (
     native_lines,
     paper_width_px,
     qr_box_for,
-    qr_image,
+    qr_print_rows,
     raster_image,
 )
 from .receipt import QR, Logo, Receipt
@@ -95,15 +95,18 @@ def _padded_ink(img: Image.Image, width: int) -> Image.Image:
 
 
 def _send_ink(p, ink: Image.Image) -> None:
-    """GS v 0 as python-escpos's image() sends it (960-row bands, each with its own header),
-    for an image already in the printer's sense. image() took a third of a ticket's CPU
-    converting the page through RGBA, L, an inversion and a dither to get here."""
-    row = (ink.width + 7) // 8
-    data = ink.tobytes()
-    for top in range(0, ink.height, FRAGMENT_ROWS) or (0,):
-        rows = min(FRAGMENT_ROWS, ink.height - top)
-        header = GS_V0 + row.to_bytes(2, "little") + rows.to_bytes(2, "little")
-        p._raw(header + data[top * row : (top + rows) * row])
+    """GS v 0 as python-escpos's image() sends it, for an image already in the printer's sense.
+    image() took a third of a ticket's CPU converting the page through RGBA, L, an inversion and
+    a dither to get here."""
+    _send_rows(p, ink.tobytes(), (ink.width + 7) // 8, ink.height)
+
+
+def _send_rows(p, data: bytes, row_bytes: int, height: int) -> None:
+    # In 960-row bands, each with its own header, as image() cuts them.
+    for top in range(0, height, FRAGMENT_ROWS) or (0,):
+        rows = min(FRAGMENT_ROWS, height - top)
+        header = GS_V0 + row_bytes.to_bytes(2, "little") + rows.to_bytes(2, "little")
+        p._raw(header + data[top * row_bytes : (top + rows) * row_bytes])
 
 
 def render_escpos(receipt: Receipt, target: RenderTarget | None = None) -> bytes:
@@ -136,7 +139,9 @@ def _native(p, receipt: Receipt, width: int, native_qr: bool) -> None:
                 p.qr(block.data, size=min(block.size, 8), native=True)
                 p._raw(b"\n")
             else:
-                _send_ink(p, _padded_ink(qr_image(block.data, qr_box_for(block, width)), width))
+                row_bytes = (width + 7) // 8
+                rows = qr_print_rows(block.data, qr_box_for(block, width), width)
+                _send_rows(p, rows, row_bytes, len(rows) // row_bytes)
             continue
         if isinstance(block, Logo):
             _send_ink(p, _padded_ink(logo_image(block.png, width), width))

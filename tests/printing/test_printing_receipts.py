@@ -183,3 +183,19 @@ def test_native_wrap_is_the_generic_wrap_by_columns():
         assert cols_of(text) == plain_cols(text)
         for cols in (1, 2, 5, 16, 32, 48):
             assert _wrap_cols(text, cols) == _wrap(text, plain_cols, cols), (text, cols)
+
+
+@pytest.mark.parametrize("width", [384, 576, 512, 510])
+def test_qr_print_rows_are_the_qr_image_centred(width):
+    # The native mode sends the QR's rows built straight from its modules; they must be the
+    # preview's qr_image() centred on the paper and thresholded, as it sent before.
+    from PIL import Image
+
+    from server.printing.layout import qr_image, qr_print_rows
+
+    for text, box in (("a", 1), ("http://192.168.1.10:5000/s/Zx8kQ2mPa7LrT0vWbN3cYhJ4", 6)):
+        img = qr_image(text, box)
+        page = Image.new("L", (width, img.height), 255)
+        page.paste(img, ((width - img.width) // 2, 0))
+        ink = page.point(lambda v: 255 if v < 128 else 0, mode="1")
+        assert qr_print_rows(text, box, width) == ink.tobytes()
