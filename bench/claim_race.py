@@ -112,6 +112,7 @@ def seed_queue(db: Database, *, visits: int, counters: int, day: datetime) -> li
                 {
                     "visit_id": vid,
                     "step_id": step.id,
+                    "day": day.date(),
                     "state": "waiting",
                     "priority_rank": 1,
                     "queue_at": day + timedelta(seconds=i),

@@ -224,7 +224,7 @@ def simulate_day(
         )
         session.add(visit)
         vsteps = [
-            VisitStep(step_id=st.id, sort=i, state="pending", queue_at=arrived, seq=ticket)
+            VisitStep(step_id=st.id, day=day, sort=i, state="pending", queue_at=arrived, seq=ticket)
             for i, st in enumerate(steps)
         ]
         visit.steps = vsteps

@@ -238,6 +238,7 @@ def check_in(
         checkin_rows.step_row(
             visit_id=visit_id,
             step_id=step.id,
+            day=row["day"],
             sort=i,
             state=State.WAITING if i == 0 else State.PENDING,
             priority_rank=rank,

@@ -120,9 +120,10 @@ def _require_serves(session: Session, counter: Counter, step_id: int) -> None:
 
 
 # The claim (see _claim), built once: it runs on every call-next.
+# The counter's steps are its project's, so the step and the day (on the row, see
+# VisitStep.day) find the candidates in the queue index alone, with no join to visits.
 _CLAIM_CANDIDATE = (
     select(VisitStep.id)
-    .join(Visit, Visit.id == VisitStep.visit_id)
     .where(
         VisitStep.state == State.WAITING,
         VisitStep.step_id.in_(
@@ -130,8 +131,7 @@ _CLAIM_CANDIDATE = (
                 counter_steps.c.counter_id == bindparam("claim_counter")
             )
         ),
-        Visit.day == bindparam("claim_day"),
-        Visit.project_id == bindparam("claim_project"),
+        VisitStep.day == bindparam("claim_day"),
     )
     .order_by(*QUEUE_ORDER)
     .limit(1)
@@ -167,7 +167,6 @@ def _claim(session: Session, counter: Counter, actor: Actor, now: datetime) -> V
     the same moment never get the same visit, and a locked row is skipped, not waited on."""
     params = {
         "claim_counter": counter.id,
-        "claim_project": counter.project_id,
         "claim_day": now.date(),
         "claim_staff": actor.staff_id,
         "claim_at": now,

@@ -12,7 +12,7 @@ from sqlalchemy import DateTime, Integer, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from server.engine import Action, State
-from server.models import Visit, VisitStep
+from server.models import VisitStep
 
 from .actor import Actor
 from .transitions import move
@@ -47,17 +47,17 @@ def requeue_at_end(session: Session, vs: VisitStep, now: datetime) -> None:
 
 # Counts of who waits at a step today, built once and on the tables (no ORM entity in them, so
 # they run as plain SQL): a statement made per request spends more CPU being built and keyed
-# for the compiled cache than being run. Parameters: project_id, day, step_id, and the place
-# compared against (rank, queue_at[, seq]).
-_vs, _visits = VisitStep.__table__.c, Visit.__table__.c
+# for the compiled cache than being run. Parameters: day, step_id, and the place compared
+# against (rank, queue_at[, seq]). One range of the queue index: the step implies the project
+# and the row carries its visit's day (VisitStep.day), so nothing is joined.
+_vs = VisitStep.__table__.c
 WAITING_AT_STEP = (
     select(func.count())
-    .select_from(VisitStep.__table__.join(Visit.__table__, _visits.id == _vs.visit_id))
+    .select_from(VisitStep.__table__)
     .where(
-        _visits.day == bindparam("day"),
-        _visits.project_id == bindparam("project_id"),
-        _vs.step_id == bindparam("step_id"),
         _vs.state == State.WAITING,
+        _vs.step_id == bindparam("step_id"),
+        _vs.day == bindparam("day"),
     )
 )
 # people_ahead: strictly before this row in QUEUE_ORDER.

@@ -141,18 +141,19 @@ def _open_by_step(counters: list[CounterNow]) -> dict[int, int]:
 def step_waits(
     session: Session, project_id: int, day: date, open_by_step: dict[int, int]
 ) -> list[dict[str, Any]]:
+    # Per step, one range of the queue index (state, step, day): no join to visits, since the
+    # step is the project's and the row carries the visit's day.
     waiting = (
-        select(VisitStep.step_id, func.count().label("n"))
-        .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(Visit.project_id == project_id, Visit.day == day, VisitStep.state == State.WAITING)
-        .group_by(VisitStep.step_id)
-        .subquery()
+        select(func.count())
+        .where(
+            VisitStep.state == State.WAITING,
+            VisitStep.step_id == Step.id,
+            VisitStep.day == day,
+        )
+        .scalar_subquery()
     )
     rows = session.execute(
-        select(Step, waiting.c.n)
-        .outerjoin(waiting, waiting.c.step_id == Step.id)
-        .where(Step.project_id == project_id, Step.active)
-        .order_by(Step.sort)
+        select(Step, waiting).where(Step.project_id == project_id, Step.active).order_by(Step.sort)
     ).all()
     durations = service_times.by_step(session, project_id, day)
     out = []
@@ -367,12 +368,10 @@ _COUNTER_STEPS = (
         Step.default_service_minutes,
         select(func.count())
         .select_from(VisitStep)
-        .join(Visit, Visit.id == VisitStep.visit_id)
         .where(
-            VisitStep.step_id == Step.id,
             VisitStep.state == State.WAITING,
-            Visit.project_id == bindparam("project_id"),
-            Visit.day == bindparam("day"),
+            VisitStep.step_id == Step.id,
+            VisitStep.day == bindparam("day"),
         )
         .scalar_subquery()
         .label("waiting"),
