@@ -20,6 +20,8 @@ from flask_socketio import SocketIO
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from server.config import several_workers
+
 socketio = SocketIO()
 
 # Rooms
@@ -170,7 +172,7 @@ def init_app(app) -> None:
     """The Socket.IO server for this app (one per process in production)."""
     _coalescer.reset()
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
-    several = int(app.config.get("WORKERS") or 1) > 1 and queue
+    several = several_workers(app.config) and queue
     _coalescer.take_turns(_RedisTurns(queue) if several else _alone)
 
 
