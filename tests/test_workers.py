@@ -5,6 +5,8 @@ or is left showing an older queue than the one built last."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import time
 from datetime import datetime
@@ -16,18 +18,20 @@ import pytest
 import socketio as sio
 from sqlalchemy import update
 
-from server import clock
+from server import auth, clock
 from server.app import create_app
 from server.cli import serving_processes
 from server.config import load_config
 from server.db import Database
-from server.models import Step
+from server.models import Device, Printer, Step
+from server.printing.fake_printer import FakePrinter
 from tests.conftest import PASSWORD, build_venue
 from tests.live_server import running_server, server_env
 from tests.test_browser import CHROMIUM
 from tests.test_flood import _staff_session
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
+KIOSK_TOKEN = "kiosk-token-for-two-workers-0123456789"
 needs_redis = pytest.mark.skipif(
     not REDIS_URL, reason="needs TEST_REDIS_URL (a Redis server for the message queue)"
 )
@@ -96,25 +100,51 @@ def two_workers(tmp_path_factory):
     db_url = f"sqlite:///{instance / 'handover.db'}"
     db = Database(db_url)
     db.create_all()
+    printer = FakePrinter(port=0).start()
     with db.session() as s:
-        venue = build_venue(s, units=8, day=datetime.combine(clock.today(), dtime(9, 0)))
+        venue = build_venue(s, units=14, day=datetime.combine(clock.today(), dtime(9, 0)))
         # The counters here press call-next, start and complete without recording documents.
         s.execute(update(Step).values(kind="generic"))
+        kiosk = Device(
+            project_id=venue.project_id,
+            kind="kiosk",
+            name="签到机1",
+            token_hash=auth.hash_token(KIOSK_TOKEN),
+        )
+        s.add(kiosk)
+        s.flush()
+        s.add(
+            Printer(
+                project_id=venue.project_id,
+                name="签到机1打印机",
+                connection="network",
+                host="127.0.0.1",
+                port=printer.port,
+                paper_width_mm=80,
+                mode="native",
+                device_id=kiosk.id,
+            )
+        )
         s.commit()
     db.dispose()
     env = server_env(
         instance,
         DATABASE_URL=db_url,
-        PRINT_WORKER="0",
         THREADS="50",
+        # Tickets print because the print process is woken, whichever process took the
+        # check-in, not because it looks again on its own (not within the test's wait).
+        PRINT_WORKER_INTERVAL="60",
         WORKERS="2",
         SOCKETIO_MESSAGE_QUEUE=REDIS_URL,
         LOG_LEVEL="WARNING",
         # Every socket and request of this test comes from 127.0.0.1.
         RATELIMIT_SOCKET_CONNECT="600 per minute",
     )
-    with running_server(env, instance / "server.log") as server:
-        yield server.base, server.port, server.proc.pid, venue, server.log
+    try:
+        with running_server(env, instance / "server.log") as server:
+            yield server.base, server.port, server.proc.pid, venue, server.log, printer
+    finally:
+        printer.stop()
 
 
 def _workers(master: int) -> list[int]:
@@ -177,7 +207,7 @@ def _wait_for(condition, seconds: float = 15.0) -> bool:
 
 @needs_redis
 def test_every_board_gets_every_call_whichever_process_made_it(two_workers):
-    base, port, master, venue, log = two_workers
+    base, port, master, venue, log, _printer = two_workers
     pids = _workers(master)
     staff = _staff_session(base, "staff")
     cookie = "; ".join(f"{k}={v}" for k, v in staff.cookies.items())
@@ -240,7 +270,7 @@ def test_a_board_in_the_browser_follows_calls_over_a_websocket(two_workers):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import expect, sync_playwright
 
-    base, _port, _master, venue, log = two_workers
+    base, _port, _master, venue, log, _printer = two_workers
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -288,4 +318,94 @@ def test_a_board_in_the_browser_follows_calls_over_a_websocket(two_workers):
             expect(page.locator("#conn-banner")).to_be_hidden()
         finally:
             browser.close()
+    assert "Traceback" not in log.read_text(errors="replace")
+
+
+def _a_connection_to_each(port: int, workers: list[int]) -> dict[int, http.client.HTTPConnection]:
+    """An open HTTP connection held by each serving process (the kernel hands a new one to
+    whichever accepts first: connect until each has one)."""
+    held: dict[int, http.client.HTTPConnection] = {}
+    for _ in range(60):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/login")  # accepted and answered: the process holds it now
+        conn.getresponse().read()
+        mine = conn.sock.getsockname()[1]
+        owner = next((pid for pid in workers if _holds(pid, port, mine)), None)
+        if owner is not None and owner not in held:
+            held[owner] = conn
+            if len(held) == len(workers):
+                return held
+        else:
+            conn.close()
+    raise AssertionError(f"connections reached only {list(held)} of {workers}")
+
+
+def _holds(pid: int, port: int, client_port: int) -> bool:
+    """Whether `pid` holds the server's end of the connection from `client_port`."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local = int(fields[1].rsplit(":", 1)[1], 16)
+            remote = int(fields[2].rsplit(":", 1)[1], 16)
+            if local == port and remote == client_port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.readlink(fd) in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _children(task: Path) -> list[str]:
+    try:
+        return (task / "children").read_text().split()
+    except OSError:  # the thread ended meanwhile
+        return []
+
+
+def _print_processes(workers: list[int]) -> list[int]:
+    found = []
+    for pid in workers:
+        # Children are listed by the thread that started them (the print process's supervisor).
+        children = [c for t in Path(f"/proc/{pid}/task").iterdir() for c in _children(t)]
+        for child in children:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"server.printing.process" in cmdline:
+                found.append(int(child))
+    return found
+
+
+@needs_redis
+def test_one_print_process_prints_every_ticket_once(two_workers):
+    """A printer takes one connection at a time: one of the processes runs the print process,
+    the other wakes it through a named pipe, and every ticket prints once."""
+    _base, port, master, venue, log, printer = two_workers
+    workers = _workers(master)
+    assert len(_print_processes(workers)) == 1, (_print_processes(workers), workers)
+    printer.clear()
+    tickets = []
+    codes = iter(venue.codes[8:14])
+    headers = {"X-Device-Token": KIOSK_TOKEN, "Content-Type": "application/json"}
+    (sender,) = _print_processes(workers)
+    runs_it = int(Path(f"/proc/{sender}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    conns = _a_connection_to_each(port, workers)
+    # First the process that runs the print process, until its tickets are out; then the
+    # other one's, which print only if it wakes the print process (through the named pipe).
+    for pid in sorted(conns, key=lambda pid: pid != runs_it):
+        conn = conns[pid]
+        for _ in range(3):
+            conn.request("POST", "/api/checkin", json.dumps({"code": next(codes)}), headers)
+            r = conn.getresponse()
+            body = json.loads(r.read())
+            assert r.status == 201, (pid, body)
+            tickets.append(body["ticket_no"])
+        conn.close()
+        printer.wait_for(len(tickets), timeout=15)
+    jobs = printer.wait_for(len(tickets), timeout=15)
+    for ticket in tickets:
+        assert sum(ticket.encode() in job for job in jobs) == 1, ticket
+    assert len(_print_processes(workers)) == 1
     assert "Traceback" not in log.read_text(errors="replace")

@@ -40,7 +40,42 @@ def settings_from(config) -> dict:
         "TIMEZONE": config.get("TIMEZONE", "Asia/Shanghai"),
         "LOG_LEVEL": config.get("LOG_LEVEL", "INFO"),
         "PRINT_WORKER_INTERVAL": float(config.get("PRINT_WORKER_INTERVAL", 1.0)),
+        # Several serving processes: one of them runs this process; the others wake it
+        # through a named pipe (wake_path) in the instance folder.
+        "WAKE_FIFO": None,
     }
+
+
+def wake_path(instance_path: str | Path) -> Path:
+    return Path(instance_path) / "print-wake.fifo"
+
+
+class FifoWaker:
+    """How a serving process that does not run the print process wakes it: one byte on the
+    named pipe it reads. Never blocks and never fails the caller: with no reader (the print
+    process is restarting) the job is found by its next pass."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def wake(self) -> None:
+        with contextlib.suppress(OSError):
+            fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            try:
+                os.write(fd, b"!")
+            finally:
+                os.close(fd)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        return None  # the serving process that runs the print process stops it
+
+
+def _open_fifo(path: str) -> int:
+    """The named pipe, read and write: this process being a writer itself, the pipe never
+    reads as ended when the other serving processes close it after each wake."""
+    with contextlib.suppress(FileExistsError):
+        os.mkfifo(path, 0o600)
+    return os.open(path, os.O_RDWR | os.O_NONBLOCK)
 
 
 class PrintProcess:
@@ -168,14 +203,19 @@ def main(argv: list[str]) -> None:
     clock.set_timezone(settings["TIMEZONE"])
     db = Database(settings["DATABASE_URL"])
     interval = settings["PRINT_WORKER_INTERVAL"]
+    fifo_fd = _open_fifo(settings["WAKE_FIFO"]) if settings.get("WAKE_FIFO") else None
+    watched = [wake_fd] if fifo_fd is None else [wake_fd, fifo_fd]
     try:
         while True:
             try:
                 run_once(db.factory)
             except Exception:
                 log.exception("print worker pass failed")
-            ready, _, _ = select.select([wake_fd], [], [], interval)
-            if ready and not os.read(wake_fd, 4096):
+            ready, _, _ = select.select(watched, [], [], interval)
+            if fifo_fd in ready:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(fifo_fd, 4096)
+            if wake_fd in ready and not os.read(wake_fd, 4096):
                 return  # the server closed its end: it is stopping
     finally:
         db.dispose()
