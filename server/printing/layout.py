@@ -130,8 +130,7 @@ _BREAK_AFTER = " →、，,;；"
 
 
 def _wrap(text: str, measure, limit: int) -> list[str]:
-    """Greedy wrap. Hanzi may break anywhere, but a short tail is carried over whole so that
-    words and step names ("→钥匙交接") are not split when a space or arrow allows it."""
+    """Greedy wrap, breaking as `_break` says."""
     lines: list[str] = []
     for para in text.split("\n"):
         line = ""
@@ -139,15 +138,20 @@ def _wrap(text: str, measure, limit: int) -> list[str]:
             if measure(line + ch) <= limit or not line:
                 line += ch
                 continue
-            cut = max(line.rfind(c) for c in _BREAK_AFTER)
-            if ch not in " " and cut > 0 and len(line) - cut - 1 <= 10:
-                lines.append(line[: cut + 1].rstrip())
-                line = line[cut + 1 :].lstrip() + ch
-            else:
-                lines.append(line.rstrip())
-                line = "" if ch == " " else ch
+            full, line = _break(line, ch)
+            lines.append(full)
         lines.append(line)
     return lines
+
+
+def _break(line: str, ch: str) -> tuple[str, str]:
+    """A full line, `ch` not fitting on it: the line as it goes, and what the next begins
+    with. Hanzi may break anywhere, but a short tail is carried over whole so that words and
+    step names ("→钥匙交接") are not split when a space or arrow allows it."""
+    cut = max(line.rfind(c) for c in _BREAK_AFTER)
+    if ch not in " " and cut > 0 and len(line) - cut - 1 <= 10:
+        return line[: cut + 1].rstrip(), line[cut + 1 :].lstrip() + ch
+    return line.rstrip(), "" if ch == " " else ch
 
 
 class _Canvas:
@@ -322,13 +326,8 @@ def _wrap_cols(text: str, cols: int) -> list[str]:
                 line += ch
                 width += w
                 continue
-            cut = max(line.rfind(c) for c in _BREAK_AFTER)
-            if ch not in " " and cut > 0 and len(line) - cut - 1 <= 10:
-                lines.append(line[: cut + 1].rstrip())
-                line = line[cut + 1 :].lstrip() + ch
-            else:
-                lines.append(line.rstrip())
-                line = "" if ch == " " else ch
+            full, line = _break(line, ch)
+            lines.append(full)
             width = cols_of(line)
         lines.append(line)
     return lines
