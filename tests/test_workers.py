@@ -27,7 +27,7 @@ from server.models import Device, Printer, Step
 from server.printing.fake_printer import FakePrinter
 from tests.conftest import PASSWORD, build_venue
 from tests.live_server import running_server, server_env
-from tests.test_browser import CHROMIUM
+from tests.test_browser import ARTIFACTS, CHROMIUM
 from tests.test_flood import _staff_session
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -313,6 +313,8 @@ def test_a_board_in_the_browser_follows_calls_over_a_websocket(two_workers):
                         timeout=10,
                     )
                     assert r.status_code == 200, r.text
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "workers-board.png"))
             assert not polls  # not one long-polling request, refused or not
             assert ["transport=websocket" in url for url in websockets] == [True]
             expect(page.locator("#conn-banner")).to_be_hidden()
