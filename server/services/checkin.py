@@ -256,7 +256,7 @@ def check_in(
     ]
     first = visit.steps[0]
     transition, enqueued = transitions.history(first, State.PENDING, Action.ENQUEUE, actor, now)
-    checkin_rows.run(session, checkin_rows.INSERT_TRANSITION, transition)
+    checkin_rows.run(session, transitions.INSERT_TRANSITION, transition)
     checked_in = audit.values(
         actor,
         "visit.check_in",
@@ -269,7 +269,7 @@ def check_in(
         party_role=party_role,
         priority_requested=priority_requested,
     )
-    checkin_rows.run(session, checkin_rows.INSERT_AUDIT, [enqueued, checked_in])
+    checkin_rows.run(session, transitions.INSERT_AUDIT, [enqueued, checked_in])
     if printer is not None:
         receipt = tickets.ticket_receipt_for(
             visit,

@@ -22,7 +22,7 @@ from sqlalchemy import column as column_clause
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from server.models import AuditLog, PrintJob, StepTransition, Visit, VisitStep
+from server.models import PrintJob, Visit, VisitStep
 
 _VISITS: Table = Visit.__table__
 _VISIT_STEPS: Table = VisitStep.__table__
@@ -66,8 +66,6 @@ _STEP_SHARED = tuple(
 INSERT_STEPS_PG = _insert_unnest(
     _VISIT_STEPS, _STEP_PER_ROW, (_VISIT_STEPS.c.id, _VISIT_STEPS.c.step_id)
 )
-INSERT_TRANSITION = StepTransition.__table__.insert()
-INSERT_AUDIT = AuditLog.__table__.insert()
 INSERT_PRINT_JOB = PrintJob.__table__.insert()
 
 

@@ -81,10 +81,11 @@ class Recorded(NamedTuple):
     counter_id: int | None
 
 
-# Inserted as plain values: every counter press writes one or two transitions, and the ORM
-# unit of work for their objects (and their audit rows) was a large part of a press's cost.
-_INSERT_TRANSITION = insert(StepTransition.__table__)
-_INSERT_AUDIT = insert(AuditLog.__table__)
+# Inserted as plain values (here and by check-in, from history()'s rows): every counter press
+# writes one or two transitions, and the ORM unit of work for their objects (and their audit
+# rows) was a large part of a press's cost.
+INSERT_TRANSITION = insert(StepTransition.__table__)
+INSERT_AUDIT = insert(AuditLog.__table__)
 
 
 def record(
@@ -110,8 +111,8 @@ def record(
     # On the session's connection, in its transaction: Session.execute would first flush the
     # pending changes to `vs`, one UPDATE now and another at the commit.
     conn = session.connection()
-    conn.execute(_INSERT_AUDIT, audit_row)
-    result = conn.execute(_INSERT_TRANSITION, row)
+    conn.execute(INSERT_AUDIT, audit_row)
+    result = conn.execute(INSERT_TRANSITION, row)
     return Recorded(
         result.inserted_primary_key[0], vs.visit_id, vs.step_id, action.value, now, counter_id
     )
