@@ -306,7 +306,8 @@ EXTENSION = "print_worker"
 def init_app(app) -> PrintWorker | PrintProcess | FifoWaker | None:
     """Start this server process's sender (skipped when PRINT_WORKER is false, e.g. in tests
     that drive run_once themselves): a process of its own (process.py) where the platform can
-    pass it a pipe, else a thread. Every server process may run one: claims are atomic."""
+    pass it a pipe, else a thread. With several serving processes one of them runs it and the
+    others get a FifoWaker to wake it (claims are atomic all the same)."""
     if not app.config.get("PRINT_WORKER", True):
         return None
     db = app.extensions["handover_db"]
@@ -329,7 +330,7 @@ def init_app(app) -> PrintWorker | PrintProcess | FifoWaker | None:
                 app.extensions[EXTENSION] = FifoWaker(fifo)
                 return app.extensions[EXTENSION]
             settings["WAKE_FIFO"] = str(fifo)
-        worker: PrintWorker | PrintProcess | FifoWaker = PrintProcess(settings).start()
+        worker: PrintWorker | PrintProcess = PrintProcess(settings).start()
     else:
         worker = start_worker(db.factory, float(app.config.get("PRINT_WORKER_INTERVAL", 1.0)))
     app.extensions[EXTENSION] = worker
