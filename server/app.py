@@ -119,6 +119,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         async_handlers=False,
         ping_interval=10,
     )
+    realtime.serialize_bookkeeping()
     sockets.register(realtime.socketio)
     return app
 

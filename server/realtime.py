@@ -176,6 +176,40 @@ def init_app(app) -> None:
     _coalescer.take_turns(_RedisTurns(queue) if several else _alone)
 
 
+# The manager's bookkeeping of connecting and leaving clients: plain dicts that
+# python-socketio mutates with check-then-act steps, from whichever thread handles a socket.
+_BOOKKEEPING = (
+    "pre_connect",
+    "connect",
+    "pre_disconnect",
+    "basic_disconnect",
+    "basic_enter_room",
+    "basic_leave_room",
+    "basic_close_room",
+)
+
+
+def serialize_bookkeeping() -> None:
+    """After the Socket.IO server is made (realtime.socketio.init_app)."""
+    _serialize_bookkeeping(socketio.server.manager)
+
+
+def _serialize_bookkeeping(manager) -> None:
+    """One lock around the manager's bookkeeping. In threading mode two refused connections
+    leaving at once could both pass `namespace in pending_connect` before one deleted the
+    entry, and the other failed with KeyError (seen under the flood test, more often with
+    short thread turns): the refused socket was then never cleaned up."""
+    lock = threading.RLock()
+    for name in _BOOKKEEPING:
+        original = getattr(manager, name)
+
+        def locked(*args, _original=original, **kwargs):
+            with lock:
+                return _original(*args, **kwargs)
+
+        setattr(manager, name, locked)
+
+
 def after_fork() -> None:
     """In each serving process: the message queue tells its processes apart by an id drawn
     when the app was built, before gunicorn forked them, so every process had the same one and
