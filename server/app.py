@@ -10,7 +10,16 @@ from typing import Any
 from flask import Flask, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
-from server import clock, error_pages, i18n, input_guard, ratelimit, realtime, sockets
+from server import (
+    clock,
+    error_pages,
+    i18n,
+    input_guard,
+    ratelimit,
+    realtime,
+    sockets,
+    websocket_writes,
+)
 from server import csrf as csrf_rules
 from server.config import default_instance_path, load_config, several_workers
 from server.db import Database, reading, writing
@@ -120,6 +129,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_interval=10,
     )
     realtime.serialize_bookkeeping()
+    websocket_writes.install()
     sockets.register(realtime.socketio)
     return app
 

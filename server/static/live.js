@@ -34,9 +34,15 @@
   }
 
   function connect(opts) {
-    // With several server processes only a websocket stays with one of them (base.html).
+    // A websocket first: the server writes to it straight from the emitting thread
+    // (server/websocket_writes.py). With one server process long-polling is the fallback;
+    // with several only a websocket stays with one of them (base.html).
     const only = document.querySelector('meta[name="socket-transports"]');
-    const socket = io(only ? {auth: opts.auth, transports: [only.content]} : {auth: opts.auth});
+    const socket = io(
+      only
+        ? {auth: opts.auth, transports: [only.content]}
+        : {auth: opts.auth, transports: ["websocket", "polling"], tryAllTransports: true},
+    );
     let everConnected = false;
     // Only complain about a first connection that takes long, not a quick one.
     const slow = setTimeout(() => { if (!socket.connected) show(t("conn_lost")); }, 3000);
