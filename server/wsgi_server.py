@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+KEEPALIVE_SECONDS = 75
+
 
 class _Embedded(BaseApplication):
     def __init__(self, app, options):
@@ -34,6 +36,10 @@ def run_gunicorn(
             "worker_class": "gthread",
             "threads": threads,
             "timeout": 120,
+            # Browsers keep a connection open between a counter's presses (20-60 s apart) and
+            # reuse it; gunicorn's 2 s made each press open a new one. Chromium resends a
+            # request that meets a just-closed idle connection.
+            "keepalive": KEEPALIVE_SECONDS,
             "graceful_timeout": 10,
             "accesslog": None,
             "post_worker_init": (lambda _worker: after_fork(app))
