@@ -30,6 +30,8 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
+from queue import Empty
 from typing import Any
 
 from engineio import packet as eio_packet
@@ -49,7 +51,7 @@ counts = {"direct": 0, "queued": 0, "backlog": 0}
 class _Direct:
     """One websocket's state, shared by the emitting threads and its writer thread."""
 
-    __slots__ = ("backlog", "conn", "open", "parked", "sock", "state", "wire")
+    __slots__ = ("backlog", "conn", "open", "parked", "sock", "state", "wire", "wrote_at")
 
     def __init__(self, conn: Any, sock: socket.socket):
         self.conn = conn  # simple_websocket.Server
@@ -59,6 +61,7 @@ class _Direct:
         self.parked = False  # the writer waits on an empty queue
         self.backlog = b""  # bytes of a direct write that did not fit, written next
         self.open = True
+        self.wrote_at = time.monotonic()  # the last direct write
 
 
 def install() -> None:
@@ -107,13 +110,23 @@ def _attach(eio_sock, ws) -> _Direct | None:
     def get(block=True, timeout=None):
         if not block:  # the writer draining what is queued
             return queue_get(block, timeout)
-        with direct.state:
-            direct.parked = queue.empty()
-        try:
-            return queue_get(block, timeout)
-        finally:
+        while True:
             with direct.state:
-                direct.parked = False
+                direct.parked = queue.empty()
+            try:
+                return queue_get(block, timeout)
+            except Empty:
+                # The writer gives up on a socket that had nothing queued for a ping interval
+                # and timeout. Packets written directly (the pings among them) never pass the
+                # queue, so it is alive if one went out meanwhile; a dead one is closed by
+                # the ping timeout, which ends the writer with a None on the queue.
+                if timeout is None or not (
+                    direct.open and time.monotonic() - direct.wrote_at < timeout
+                ):
+                    raise
+            finally:
+                with direct.state:
+                    direct.parked = False
 
     def writer_send(data):
         with direct.wire:
@@ -149,6 +162,7 @@ def _send(eio_sock, direct: _Direct, pkt) -> None:
         except BlockingIOError:
             sent = 0
         counts["direct"] += 1
+        direct.wrote_at = time.monotonic()
         if sent < len(out):
             counts["backlog"] += 1
             with direct.state:

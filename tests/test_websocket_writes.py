@@ -28,10 +28,25 @@ ROOM = "display"
 
 @pytest.fixture
 def live():
+    yield from _serve(ping_interval=60, ping_timeout=20)
+
+
+@pytest.fixture
+def quick_pings():
+    yield from _serve(ping_interval=1, ping_timeout=1)
+
+
+def _serve(ping_interval: float, ping_timeout: float):
     """A bare Flask-SocketIO server in threading mode, as the app configures it."""
     websocket_writes.install()
     app = Flask(__name__)
-    sio = SocketIO(app, async_mode="threading", async_handlers=False, ping_interval=60)
+    sio = SocketIO(
+        app,
+        async_mode="threading",
+        async_handlers=False,
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
+    )
 
     @sio.on("connect")
     def _connect(auth=None):
@@ -184,3 +199,20 @@ def test_a_screen_that_stops_reading_holds_up_no_one_and_later_gets_everything(l
     finally:
         stalled.close()
         _close_all([other])
+
+
+def test_a_quiet_screen_stays_connected_while_its_writer_has_nothing_queued(quick_pings):
+    """The library's writer gives up after a ping interval and timeout (2 s here) with
+    nothing queued; the pings written directly keep it (and the screen) alive."""
+    sio, base = quick_pings
+    screen = Screen(base, ["websocket"])
+    try:
+        assert _wait_for(lambda: _joined(sio, 1))
+        before = websocket_writes.counts["direct"]
+        time.sleep(5)
+        assert websocket_writes.counts["direct"] > before  # the pings went directly
+        assert screen.client.connected
+        sio.emit("tick", {"n": 1}, to=ROOM)
+        assert _wait_for(lambda: screen.seen == [1], 5)
+    finally:
+        _close_all([screen])
