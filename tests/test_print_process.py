@@ -19,6 +19,7 @@ from server.printing.fake_printer import FakePrinter
 from server.printing.jobs import enqueue
 from server.printing.process import PrintProcess, settings_from
 from server.printing.receipt import Receipt
+from tests.waiting import wait_until
 
 
 def _queue_ticket(db: Database, project_id: int, printer: FakePrinter, text: str) -> int:
@@ -44,15 +45,6 @@ def _alive(pid: int) -> bool:
         return f.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _wait_until(predicate, seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 def test_a_woken_print_process_prints_the_ticket_and_stops_with_the_server(app, venue):
     db = app.extensions["handover_db"]
     # An hour between passes: only the wake-up can make the second ticket print soon.
@@ -73,7 +65,7 @@ def test_a_woken_print_process_prints_the_ticket_and_stops_with_the_server(app, 
                     return sorted(s.scalars(select(PrintJob.state).where(PrintJob.id.in_(ids))))
 
             # Marked sent once the printer has taken the bytes, a moment after they arrive.
-            assert _wait_until(lambda: states() == ["sent", "sent"]), states()
+            assert wait_until(lambda: states() == ["sent", "sent"]), states()
         finally:
             pid = process.pid
             process.stop()
@@ -98,7 +90,7 @@ def test_a_killed_server_leaves_no_print_process_behind(tmp_path, sqlite_url):
         assert _alive(child)
         server.send_signal(signal.SIGKILL)
         server.wait(10)
-        assert _wait_until(lambda: not _alive(child)), "the print process outlived its server"
+        assert wait_until(lambda: not _alive(child)), "the print process outlived its server"
     finally:
         server.kill()
 

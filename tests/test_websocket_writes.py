@@ -22,6 +22,7 @@ from wsproto.events import AcceptConnection, Request, TextMessage
 from wsproto.extensions import PerMessageDeflate
 
 from server import websocket_writes
+from tests.waiting import wait_until
 
 ROOM = "display"
 
@@ -83,15 +84,6 @@ def _close_all(screens) -> None:
         t.join()
 
 
-def _wait_for(condition, seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 def _joined(sio: SocketIO, n: int) -> bool:
     return len(list(sio.server.manager.get_participants("/", ROOM))) >= n
 
@@ -102,14 +94,14 @@ def test_every_screen_gets_every_event_once_in_order_most_written_directly(live)
     # A socket that began as long-polling and was upgraded keeps the library's own writer.
     upgraded = Screen(base, ["polling", "websocket"])
     try:
-        assert _wait_for(lambda: _joined(sio, 4))
+        assert wait_until(lambda: _joined(sio, 4))
         before = dict(websocket_writes.counts)
         for n in range(300):
             sio.emit("tick", {"n": n}, to=ROOM)
             if n % 10 == 0:
                 time.sleep(0.005)  # calls come spaced out on a floor, not all at once
         everyone = [*screens, upgraded]
-        assert _wait_for(lambda: all(len(s.seen) >= 300 for s in everyone))
+        assert wait_until(lambda: all(len(s.seen) >= 300 for s in everyone))
         for s in everyone:
             assert s.seen == list(range(300))
         direct = websocket_writes.counts["direct"] - before["direct"]
@@ -179,7 +171,7 @@ def test_a_screen_that_stops_reading_holds_up_no_one_and_later_gets_everything(l
     stalled = StalledScreen(base)
     other = Screen(base, ["websocket"])
     try:
-        assert _wait_for(lambda: _joined(sio, 2))
+        assert wait_until(lambda: _joined(sio, 2))
         before = dict(websocket_writes.counts)
         # 16 kB a packet that deflate cannot shrink much: 8 MB in all, more than the kernel
         # buffers a socket on loopback (4 MB at most here).
@@ -189,7 +181,7 @@ def test_a_screen_that_stops_reading_holds_up_no_one_and_later_gets_everything(l
             sio.emit("tick", {"n": n, "filler": filler}, to=ROOM)
         # The emitting thread finished and the other screen has everything while the stalled
         # one has read nothing since it joined.
-        assert _wait_for(lambda: len(other.seen) >= count)
+        assert wait_until(lambda: len(other.seen) >= count)
         assert other.seen == list(range(count))
         assert websocket_writes.counts["backlog"] > before["backlog"], websocket_writes.counts
         # Now it reads: every event, in order, intact (the compressed stream stayed whole).
@@ -207,12 +199,12 @@ def test_a_quiet_screen_stays_connected_while_its_writer_has_nothing_queued(quic
     sio, base = quick_pings
     screen = Screen(base, ["websocket"])
     try:
-        assert _wait_for(lambda: _joined(sio, 1))
+        assert wait_until(lambda: _joined(sio, 1))
         before = websocket_writes.counts["direct"]
         time.sleep(5)
         assert websocket_writes.counts["direct"] > before  # the pings went directly
         assert screen.client.connected
         sio.emit("tick", {"n": 1}, to=ROOM)
-        assert _wait_for(lambda: screen.seen == [1], 5)
+        assert wait_until(lambda: screen.seen == [1], 5)
     finally:
         _close_all([screen])

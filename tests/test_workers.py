@@ -29,6 +29,7 @@ from tests.conftest import PASSWORD, build_venue
 from tests.live_server import running_server, server_env
 from tests.test_browser import ARTIFACTS, CHROMIUM
 from tests.test_flood import _staff_session
+from tests.waiting import wait_until
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 KIOSK_TOKEN = "kiosk-token-for-two-workers-0123456789"
@@ -196,15 +197,6 @@ class Board:
         )
 
 
-def _wait_for(condition, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
 @needs_redis
 def test_every_board_gets_every_call_whichever_process_made_it(two_workers):
     base, port, master, venue, log, _printer = two_workers
@@ -238,7 +230,7 @@ def test_every_board_gets_every_call_whichever_process_made_it(two_workers):
             )
             assert r.status_code == 200, r.text
 
-    assert _wait_for(lambda: all(len(b.calls) >= len(tickets) for b in boards)), [
+    assert wait_until(lambda: all(len(b.calls) >= len(tickets) for b in boards)), [
         len(b.calls) for b in boards
     ]
     for board in boards:
@@ -253,7 +245,7 @@ def test_every_board_gets_every_call_whichever_process_made_it(two_workers):
             for b in boards
         )
 
-    assert _wait_for(settled, 5.0)
+    assert wait_until(settled, 5.0)
     time.sleep(0.5)  # a late, older state would arrive now
     assert settled()
     for board in boards:
