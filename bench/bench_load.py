@@ -152,13 +152,13 @@ FRESH_CONNECTIONS = False  # --fresh-connections
 
 
 def _connector() -> aiohttp.TCPConnector:
-    # As a browser does: one connection kept open and reused (the server keeps an idle one
-    # 75 s; this client lets its own go after 15 s, so it never sends on one being closed).
+    # As a browser does: one connection kept open and reused. The server closes an idle one
+    # after 2 s; this client lets its own go after 1 s, so it never sends on one being closed.
     # --fresh-connections opens one per request, as this benchmark did before (figures up to
     # the third pass of docs/performance.md).
     if FRESH_CONNECTIONS:
         return aiohttp.TCPConnector(force_close=True)
-    return aiohttp.TCPConnector(keepalive_timeout=15)
+    return aiohttp.TCPConnector(keepalive_timeout=1.0)
 
 
 class Kiosk:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
-KEEPALIVE_SECONDS = 75
-
 
 class _Embedded(BaseApplication):
     def __init__(self, app, options):
@@ -36,10 +34,9 @@ def run_gunicorn(
             "worker_class": "gthread",
             "threads": threads,
             "timeout": 120,
-            # Browsers keep a connection open between a counter's presses (20-60 s apart) and
-            # reuse it; gunicorn's 2 s made each press open a new one. Chromium resends a
-            # request that meets a just-closed idle connection.
-            "keepalive": KEEPALIVE_SECONDS,
+            # gunicorn's 2 s keep-alive stays: it is also how long a connection that sends
+            # nothing holds one of the worker's connections (1,000), so a longer one would let
+            # a silent client on the LAN fill them with a few connects a second.
             "graceful_timeout": 10,
             "accesslog": None,
             "post_worker_init": (lambda _worker: after_fork(app))
