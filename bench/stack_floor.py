@@ -30,7 +30,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.bench_load import ROOT, free_port, machine, pct
+from bench.bench_load import ROOT, _connector, free_port, machine, pct
 
 
 def make_app(db_path: str):
@@ -122,9 +122,9 @@ async def drive(base: str, clients: int, seconds: float) -> dict[str, Any]:
 
     async def counter(i: int) -> None:
         nonlocal cycles
+        # bench_load's client connections: kept open and reused, as browsers do.
         async with aiohttp.ClientSession(
-            cookie_jar=aiohttp.CookieJar(unsafe=True),
-            connector=aiohttp.TCPConnector(keepalive_timeout=1.0),
+            cookie_jar=aiohttp.CookieJar(unsafe=True), connector=_connector()
         ) as http:
             async with http.post(f"{base}/login") as r:
                 await r.read()
